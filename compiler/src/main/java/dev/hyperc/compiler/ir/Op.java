@@ -612,7 +612,8 @@ public sealed interface Op {
         public int arity() { return 2; }
 
         public List<TensorType> resultTypes(List<TensorType> in) {
-            new NearestDist().resultTypes(List.of(in.get(0)));
+            TensorType y = new NearestDist().resultTypes(List.of(in.get(0))).get(0);
+            if (!in.get(1).equals(y)) throw new ShapeError("nn_dist_grad: dy " + in.get(1) + " does not match nn_dist output " + y);
             return List.of(in.get(0));
         }
     }

@@ -148,7 +148,7 @@ class IrTextTest {
         body.output("out", nh, Graph.Role.YIELD);
         g.at(new Origin(40, 9));
         List<Value> scan = g.addMulti(new Op.Scan(body.build(), 1, 1), List.of(h, seq, w, ctx));
-        // a scan with no carries and an empty-yield-free body
+        // a scan with no carries: its only result is the stacked emission
         GraphBuilder e = new GraphBuilder("body", ids);
         Value ep = e.param(f32(B, 16));
         e.output("y", e.add(new Op.Unary(Op.UnaryFn.EXP), ep), Graph.Role.YIELD);
