@@ -57,6 +57,19 @@ class GoldenIrTest {
         assertEquals(m, back);
     }
 
+    static List<String> stepModels() { return List.of("kata", "edifice_mlp", "multitask_mnist"); }
+
+    /** The whole training step (forward, backward, optimizer update), after the standard passes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stepModels")
+    void trainingStepMatchesGolden(String name) throws IOException {
+        CompiledModel m = compile(Golden.root().resolve("models/" + name + ".hyper"));
+        IrModule step = Compiler.trainingStep(m);
+        String text = IrPrinter.print(step);
+        assertEquals(text, IrPrinter.print(IrParser.parse(text, name + ".step.ir")));
+        Golden.check(Golden.root().resolve("tests/golden/" + name + ".step.ir"), text);
+    }
+
     @Test
     void everyModelHasAGoldenFile() throws IOException {
         assertTrue(models().size() >= 6, "expected the six reference models in models/");

@@ -223,6 +223,9 @@ final class Layers {
         for (int i = 0; i < s.rank(); i++) kd.add(i == fa ? f : Dim.of(1));
         kept = new Shape(kd);
         if (!c.params.lead().isEmpty()) throw new ShapeError("batch_norm parameters cannot be generated per sample");
+        if (c.parent != null) {
+            throw new ShapeError("batch_norm inside a scan body is not supported (its running statistics would change every step); use layer_norm");
+        }
         List<Value> p = c.params.layer(c, layer, List.of(
                 new ParamSpec("gamma", Shape.of(f), new Init.Ones(), -1),
                 new ParamSpec("beta", Shape.of(f), new Init.Zeros(), -1)));

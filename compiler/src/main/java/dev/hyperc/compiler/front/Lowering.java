@@ -483,6 +483,14 @@ final class Lowering {
     }
 
     private Val binary(Expr.Binary b) {
+        try {
+            return binaryChecked(b);
+        } catch (ArithmeticException e) {
+            throw new SemanticError(b.span(), "integer overflow in '" + b.op().symbol + "': the result does not fit in 64 bits");
+        }
+    }
+
+    private Val binaryChecked(Expr.Binary b) {
         Val l = expr(b.left()), r = expr(b.right());
         if (l instanceof Val.Int li && r instanceof Val.Int ri) {
             long x = li.value(), y = ri.value();

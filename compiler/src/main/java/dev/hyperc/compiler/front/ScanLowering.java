@@ -74,6 +74,8 @@ final class ScanLowering {
                         }
                         current.put(u.name(), next);
                         updated.put(u.name(), true);
+                        // Later statements and the emit see the updated carry, as in any imperative step.
+                        bodyScope.names.put(u.name(), new Val.Tensor(next));
                     }
                 }
             }

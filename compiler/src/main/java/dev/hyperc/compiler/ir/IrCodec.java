@@ -35,7 +35,9 @@ final class IrCodec {
         /** An {@link Init.Distribution}: {@code uniform} or {@code normal}. */
         DIST,
         /** A {@link DType}: {@code f32} or {@code i32}. */
-        DTYPE
+        DTYPE,
+        /** {@code true} or {@code false}. */
+        BOOL
     }
 
     /** One attribute: its name in the text, its kind, and how to read it from the op. */
@@ -59,7 +61,7 @@ final class IrCodec {
     }
 
     private static final Kind INT = Kind.INT, LONG = Kind.LONG, FLOAT = Kind.FLOAT, STRING = Kind.STRING, INTS = Kind.INTS,
-            SHAPE = Kind.SHAPE, INIT = Kind.INIT, DIST = Kind.DIST, DTYPE = Kind.DTYPE;
+            SHAPE = Kind.SHAPE, INIT = Kind.INIT, DIST = Kind.DIST, DTYPE = Kind.DTYPE, BOOL = Kind.BOOL;
 
     private static final Map<String, Op.UnaryFn> UNARY = byText(Op.UnaryFn.values(), Op.UnaryFn::text);
     private static final Map<String, Op.BinaryFn> BINARY = byText(Op.BinaryFn.values(), Op.BinaryFn::text);
@@ -142,8 +144,9 @@ final class IrCodec {
             row(Op.NearestDist.class, "nn_dist", (m, a, t, b) -> new Op.NearestDist()),
             row(Op.NearestDistGrad.class, "nn_dist_grad", (m, a, t, b) -> new Op.NearestDistGrad()),
             // recurrence: followed by a body block
-            row(Op.Scan.class, "scan", (m, a, t, b) -> new Op.Scan(b, (int) a[0], (int) a[1]),
-                    attr("carries", INT, Op.Scan::carries), attr("sequences", INT, Op.Scan::sequences)));
+            row(Op.Scan.class, "scan", (m, a, t, b) -> new Op.Scan(b, (int) a[0], (int) a[1], (boolean) a[2]),
+                    attr("carries", INT, Op.Scan::carries), attr("sequences", INT, Op.Scan::sequences),
+                    attr("reverse", BOOL, Op.Scan::reverse)));
 
     private static final Map<String, Codec> BY_MNEMONIC = new HashMap<>();
     private static final Map<Class<? extends Op>, Codec> BY_CLASS = new HashMap<>();
@@ -211,6 +214,7 @@ final class IrCodec {
             case SHAPE, INIT -> v.toString();
             case DIST -> ((Init.Distribution) v).text();
             case DTYPE -> ((DType) v).text();
+            case BOOL -> v.toString();
         };
     }
 

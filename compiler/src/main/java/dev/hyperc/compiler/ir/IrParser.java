@@ -497,6 +497,14 @@ public final class IrParser {
                 if (t.kind != T.IDENT) throw expected("a dtype (f32 or i32)");
                 yield dtype(t);
             }
+            case BOOL -> {
+                Token t = peek();
+                if (t.kind != T.IDENT || !(t.text.equals("true") || t.text.equals("false"))) {
+                    throw expected("true or false for attribute '" + a.name() + "'");
+                }
+                next();
+                yield t.text.equals("true");
+            }
         };
     }
 

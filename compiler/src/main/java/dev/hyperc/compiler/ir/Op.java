@@ -625,8 +625,14 @@ public sealed interface Op {
      * {@code sequences} sequences [T, ...], then captured values. The body's parameters mirror that
      * (carries, one element of each sequence, captures); its outputs are the next carries and then the
      * emissions. Results: the final carries, then each emission stacked to [T, ...].
+     * With {@code reverse} the steps run from T−1 down to 0 (as the backward pass of a scan needs);
+     * emission t is still stored at index t.
      */
-    record Scan(Graph body, int carries, int sequences) implements Op {
+    record Scan(Graph body, int carries, int sequences, boolean reverse) implements Op {
+        public Scan(Graph body, int carries, int sequences) {
+            this(body, carries, sequences, false);
+        }
+
         public String mnemonic() { return "scan"; }
 
         public int arity() { return -1; }
@@ -639,6 +645,7 @@ public sealed interface Op {
             if (body.params().size() != in.size()) {
                 throw new ShapeError("scan body takes " + body.params().size() + " parameters but has " + in.size() + " operands");
             }
+            if (in.get(carries).rank() < 1) throw new ShapeError("a scan sequence needs a leading step axis, got " + in.get(carries));
             Dim steps = in.get(carries).shape().dim(0);
             for (int i = 0; i < in.size(); i++) {
                 TensorType expect = in.get(i);

@@ -48,8 +48,8 @@ dim
 expr
     : primary                                                  # primaryExpr
     | expr '[' sliceItem (',' sliceItem)* ']'                  # indexExpr
-    | '-' expr                                                 # negExpr
     | <assoc=right> expr '^' expr                              # powExpr
+    | '-' expr                                                 # negExpr
     | expr op=('*' | '/') expr                                 # mulExpr
     | expr op=('+' | '-') expr                                 # addExpr
     | expr '|>' stage                                          # pipeExpr

@@ -1,6 +1,8 @@
 package dev.hyperc.runtime.cli;
 
 import dev.hyperc.compiler.Compiler;
+import dev.hyperc.compiler.autodiff.GradCheck;
+import dev.hyperc.compiler.autodiff.GradientError;
 import dev.hyperc.compiler.front.CompiledModel;
 import dev.hyperc.compiler.ir.IrPrinter;
 import dev.hyperc.dsl.ModelParser;
@@ -61,18 +63,67 @@ public final class Main {
             return 1;
         }
         CompiledModel model = result.model().orElseThrow();
+        if (opts.gradcheck()) return gradcheck(source, model, opts, out, err);
         if (opts.emit() != null) {
             switch (opts.emit()) {
                 case IR -> out.print(IrPrinter.print(model.ir()));
                 case SUMMARY -> out.print(model.summary().render(model.name()));
-                case GRAD_IR, KERNELS -> {
+                case GRAD_IR -> {
+                    try {
+                        out.print(IrPrinter.print(Compiler.trainingStep(model)));
+                    } catch (GradientError e) {
+                        err.print(Compiler.render(source, e));
+                        return 1;
+                    }
+                }
+                case KERNELS -> {
                     err.println("compile-and-run: --emit " + opts.emit().text() + " is not implemented yet in this build");
                     return 3;
                 }
             }
             return 0;
         }
-        err.println("compile-and-run: training is not implemented yet in this build; use --emit ir or --emit summary");
+        err.println("compile-and-run: training is not implemented yet in this build; use --emit ir, --emit summary, --emit grad-ir or --gradcheck");
         return 3;
+    }
+
+    /** Exit status of a gradient check whose worst relative error exceeds {@link #GRADCHECK_TOLERANCE}. */
+    public static final int CHECK_FAILED = 4;
+    public static final double GRADCHECK_TOLERANCE = 1e-6;
+
+    /**
+     * Finite-difference check of the model's loss gradient in f64 (reference evaluator), batch 2,
+     * a sample of coordinates per parameter. Prints the worst relative error per parameter.
+     */
+    private static int gradcheck(SourceFile source, CompiledModel model, Options opts, PrintStream out, PrintStream err) {
+        if (model.train() == null) {
+            err.println("compile-and-run: " + model.name() + " has no train block, so there is no loss to check");
+            return 1;
+        }
+        long seed = opts.seed() != null ? opts.seed() : model.train().seed();
+        var train = model.ir().graph("train");
+        var bindings = GradCheck.randomInputs(train, 2, seed);
+        java.util.List<GradCheck.ParamResult> results;
+        long t0 = System.nanoTime();
+        try {
+            results = GradCheck.check(train, model.train().loss(), bindings, 6, 1e-5, seed);
+        } catch (GradientError e) {
+            err.print(Compiler.render(source, e));
+            return 1;
+        }
+        int w = Math.max(9, results.stream().mapToInt(r -> r.param().length()).max().orElse(9));
+        out.printf(java.util.Locale.ROOT, "gradient check of %s: loss '%s', batch 2, f64 central differences (h = 1e-5)%n",
+                model.name(), model.train().loss());
+        out.printf(java.util.Locale.ROOT, "%-" + w + "s  %7s  %5s  %14s  %12s%n", "parameter", "checked", "kinks", "max rel error", "max |grad|");
+        double worst = 0;
+        for (GradCheck.ParamResult r : results) {
+            out.printf(java.util.Locale.ROOT, "%-" + w + "s  %7d  %5d  %14.3e  %12.3e%n", r.param(), r.checked(), r.skippedKinks(),
+                    r.maxRelError(), r.maxAnalytic());
+            worst = Math.max(worst, r.maxRelError());
+        }
+        boolean ok = worst < GRADCHECK_TOLERANCE;
+        out.printf(java.util.Locale.ROOT, "worst relative error %.3e: %s (tolerance %.0e, %.1f s)%n", worst, ok ? "PASS" : "FAIL",
+                GRADCHECK_TOLERANCE, (System.nanoTime() - t0) / 1e9);
+        return ok ? 0 : CHECK_FAILED;
     }
 }

@@ -149,7 +149,7 @@ record Options(
         out.append("Compiles a hyperc model and trains it (or prints what the compiler made of it).\n\n");
         out.append("options:\n");
         for (Map.Entry<String, String> f : FLAGS.entrySet()) out.append(String.format(Locale.ROOT, "  %-18s %s%n", f.getKey(), f.getValue()));
-        out.append("\nexit status: 0 ok, 1 compile errors in the model, 2 bad command line, 3 environment problem\n");
+        out.append("\nexit status: 0 ok, 1 compile errors in the model, 2 bad command line, 3 environment problem, 4 a --gradcheck failed\n");
         return out.toString();
     }
 }
