@@ -7,8 +7,11 @@ import dev.hyperc.dsl.ast.TypeRef;
 import dev.hyperc.dsl.grammar.HyperLexer;
 import dev.hyperc.dsl.grammar.HyperParser;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.antlr.v4.runtime.BailErrorStrategy;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
@@ -17,6 +20,7 @@ import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.atn.PredictionMode;
+import org.antlr.v4.runtime.misc.ParseCancellationException;
 
 /**
  * Parses .hyper text into an AST. Syntax errors are collected (ANTLR recovers and keeps going,
@@ -31,20 +35,31 @@ public final class ModelParser {
 
     public static Optional<ModelFile> parse(SourceFile source, Diagnostics diags) {
         HyperLexer lexer = new HyperLexer(CharStreams.fromString(source.text(), source.name()));
-        HyperParser parser = new HyperParser(new CommonTokenStream(lexer));
+        CommonTokenStream tokens = new CommonTokenStream(lexer);
+        HyperParser parser = new HyperParser(tokens);
         SyntaxErrors listener = new SyntaxErrors(source.name(), diags);
         lexer.removeErrorListeners();
         lexer.addErrorListener(listener);
         parser.removeErrorListeners();
-        parser.addErrorListener(listener);
+        // Two-stage parse: fast SLL prediction that gives up at the first problem, then (only if it did)
+        // full LL with error recovery, which both accepts what SLL cannot and reports every syntax error.
+        parser.setErrorHandler(new BailErrorStrategy());
         parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
         HyperParser.FileContext tree;
         try {
             tree = parser.file();
-        } catch (RuntimeException e) {
-            // SLL can fail on inputs that LL handles; retry in full LL mode before giving up.
-            diags.error(Span.of(source.name(), 1, 1), "could not parse this file: " + e.getMessage());
-            return Optional.empty();
+        } catch (ParseCancellationException sll) {
+            tokens.seek(0);
+            parser.reset();
+            parser.addErrorListener(listener);
+            parser.setErrorHandler(new SyntaxErrorStrategy());
+            parser.getInterpreter().setPredictionMode(PredictionMode.LL);
+            try {
+                tree = parser.file();
+            } catch (RuntimeException e) {
+                diags.error(Span.of(source.name(), 1, 1), "could not parse this file: " + e.getMessage());
+                return Optional.empty();
+            }
         }
         if (listener.count > 0 || diags.hasErrors()) return Optional.empty();
         AstBuilder builder = new AstBuilder(source, diags);
@@ -52,9 +67,14 @@ public final class ModelParser {
         return diags.hasErrors() ? Optional.empty() : Optional.of(file);
     }
 
+    /**
+     * Records syntax errors as diagnostics, at most one per source line: after a mistake ANTLR often
+     * trips again a few tokens later on the same line, and that second message only restates the first.
+     */
     private static final class SyntaxErrors extends BaseErrorListener {
         private final String file;
         private final Diagnostics diags;
+        private final Set<Integer> lines = new HashSet<>();
         int count;
 
         SyntaxErrors(String file, Diagnostics diags) {
@@ -65,20 +85,12 @@ public final class ModelParser {
         @Override
         public void syntaxError(Recognizer<?, ?> recognizer, Object offending, int line, int col, String msg, RecognitionException e) {
             count++;
+            if (!lines.add(line)) return;
             int width = 1;
             if (offending instanceof Token t && t.getType() != Token.EOF && t.getText() != null) {
                 width = Math.max(1, t.getText().length());
             }
-            diags.error(new Span(file, line, col + 1, line, col + width), friendly(msg));
-        }
-
-        /** ANTLR's messages list internal token names; turn them into the words a user typed. */
-        private static String friendly(String msg) {
-            String m = msg.replace("<EOF>", "end of file").replace("'\\n'", "newline");
-            m = m.replace("extraneous input", "unexpected").replace("mismatched input", "unexpected");
-            m = m.replace("no viable alternative at input", "cannot parse");
-            m = m.replace("token recognition error at:", "unexpected character");
-            return "syntax error: " + m;
+            diags.error(new Span(file, line, col + 1, line, col + width), msg);
         }
     }
 
@@ -190,8 +202,9 @@ public final class ModelParser {
                 args.add(new Expr.Arg(a.name == null ? null : a.name.getText(), a.name == null ? null : span(a.name.getStart()),
                         expr(a.expr()), span(a)));
             }
-            Span s = pipedIn == null ? span(c) : pipedIn.span().to(span(c));
-            return new Expr.Call(c.callee.getText(), span(c.callee), args, pipedIn != null, s);
+            // A piped call's span is its own stage, f(...), not the whole pipeline before it: that is where a
+            // mistake in the call is, and a pipeline can start lines earlier.
+            return new Expr.Call(c.callee.getText(), span(c.callee), args, pipedIn != null, span(c));
         }
 
         Expr expr(HyperParser.ExprContext e) {
@@ -216,8 +229,7 @@ public final class ModelParser {
                     HyperParser.StageContext st = p.stage();
                     if (st.call() != null) yield call(st.call(), in);
                     Token id = st.ID().getSymbol();
-                    yield new Expr.Call(id.getText(), span(id), List.of(new Expr.Arg(null, null, in, in.span())), true,
-                            in.span().to(span(id)));
+                    yield new Expr.Call(id.getText(), span(id), List.of(new Expr.Arg(null, null, in, in.span())), true, span(id));
                 }
                 default -> throw new IllegalStateException("unknown expression " + e.getClass().getSimpleName());
             };

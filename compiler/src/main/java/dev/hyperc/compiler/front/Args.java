@@ -38,15 +38,17 @@ final class Args {
                 }
                 if (pos >= names.size()) {
                     throw new SemanticError(arg.span(), call.callee() + " takes at most " + names.size() + " argument"
-                            + (names.size() == 1 ? "" : "s") + " (" + String.join(", ", names) + "), got " + call.args().size());
+                            + (names.size() == 1 ? "" : "s") + " (" + String.join(", ", names) + "), got " + call.args().size()
+                            + (call.piped() ? " counting the piped input" : ""));
                 }
                 a.bound.put(names.get(pos), arg.value());
                 a.spans.put(names.get(pos), arg.span());
                 pos++;
             } else {
                 if (!names.contains(arg.name())) {
+                    String hint = Builtins.suggest(arg.name(), names);
                     throw new SemanticError(arg.nameSpan(), call.callee() + " has no argument named '" + arg.name() + "'"
-                            + (names.isEmpty() ? "" : " (it takes: " + String.join(", ", names) + ")"));
+                            + (hint != null ? "; did you mean '" + hint + "'?" : names.isEmpty() ? "" : " (it takes: " + String.join(", ", names) + ")"));
                 }
                 if (a.bound.containsKey(arg.name())) {
                     throw new SemanticError(arg.nameSpan(), "argument '" + arg.name() + "' of " + call.callee() + " is given twice");

@@ -55,7 +55,7 @@ final class Builtins {
             case "flatten" -> {
                 Args a = Args.bind(call, "x", "from?");
                 Value x = x(a);
-                int from = a.has("from") ? (int) lo.integer(a.get("from")) : Math.min(c.lead, x.type().rank());
+                int from = a.has("from") ? lo.axis(a.get("from")) : Math.min(c.lead, x.type().rank());
                 yield layerRow(call, "flatten", Layers.flatten(c, x, from));
             }
             case "reshape" -> reshape(call);
@@ -63,6 +63,7 @@ final class Builtins {
             case "layer_norm" -> {
                 Args a = Args.bind(call, "x", "eps?", "name?");
                 Value x = x(a);
+                if (x.type().rank() < 1) throw new SemanticError(a.span("x"), "layer_norm needs an input with a feature axis, got " + x.type());
                 String name = layerName(a, "layer_norm");
                 Value y = Layers.layerNorm(c, name, x, a.has("eps") ? lo.real(a.get("eps")) : 1e-5);
                 yield row(name, "layer_norm", y, 2 * x.type().shape().dim(-1).fixed());
@@ -71,7 +72,7 @@ final class Builtins {
                 Args a = Args.bind(call, "x", "axis?", "momentum?", "eps?", "name?");
                 Value x = x(a);
                 int rank = x.type().rank();
-                int axis = a.has("axis") ? (int) lo.integer(a.get("axis")) : (rank == 4 || rank == 5 ? rank - 3 : rank - 1);
+                int axis = a.has("axis") ? lo.axis(a.get("axis")) : (rank == 4 || rank == 5 ? rank - 3 : rank - 1);
                 String name = layerName(a, "batch_norm");
                 Value y = Layers.batchNorm(c, name, x, axis, a.has("momentum") ? lo.real(a.get("momentum")) : 0.1,
                         a.has("eps") ? lo.real(a.get("eps")) : 1e-5);
@@ -90,7 +91,7 @@ final class Builtins {
             }
             case "softmax" -> {
                 Args a = Args.bind(call, "x", "axis?");
-                int axis = a.has("axis") ? (int) lo.integer(a.get("axis")) : -1;
+                int axis = a.has("axis") ? lo.axis(a.get("axis")) : -1;
                 yield new Val.Tensor(c.unary(Op.UnaryFn.EXP, Layers.logSoftmax(c, x(a), axis)));
             }
             case "leaky_relu" -> {
@@ -131,7 +132,7 @@ final class Builtins {
                 List<Val> items = lo.seq(a.get("items"));
                 if (items.isEmpty()) throw new SemanticError(a.span("items"), "concat needs at least one tensor");
                 List<Value> vs = items.stream().map(v -> lo.tensor(v, a.span("items"))).toList();
-                int axis = a.has("axis") ? (int) lo.integer(a.get("axis")) : -1;
+                int axis = a.has("axis") ? lo.axis(a.get("axis")) : -1;
                 int ax = vs.get(0).type().shape().axis(axis);
                 yield new Val.Tensor(c.emitMulti(new Op.Concat(ax), vs).get(0));
             }
@@ -140,7 +141,7 @@ final class Builtins {
                 Args a = Args.bind(call, "x", "n", "axis?");
                 Value x = x(a);
                 long n = lo.positive(a.get("n"), "chunk count");
-                int axis = x.type().shape().axis(a.has("axis") ? (int) lo.integer(a.get("axis")) : -1);
+                int axis = x.type().shape().axis(a.has("axis") ? lo.axis(a.get("axis")) : -1);
                 long size = x.type().shape().dim(axis).fixed();
                 if (size % n != 0) throw new SemanticError(call.span(), "cannot chunk an axis of size " + size + " into " + n + " equal parts");
                 List<Val> parts = new ArrayList<>();
@@ -155,7 +156,7 @@ final class Builtins {
                 if (a.has("perm")) {
                     List<Val> p = lo.seq(a.get("perm"));
                     if (p.size() != r) throw new SemanticError(a.span("perm"), "perm must list all " + r + " axes");
-                    for (int i = 0; i < r; i++) perm[i] = (int) intOf(p.get(i), a.span("perm"));
+                    for (int i = 0; i < r; i++) perm[i] = axisOf(p.get(i), a.span("perm"));
                 } else {
                     if (r < 2) throw new SemanticError(call.span(), "transpose needs rank >= 2");
                     for (int i = 0; i < r; i++) perm[i] = i;
@@ -192,6 +193,7 @@ final class Builtins {
                 Value x = x(a), w = lo.tensor(a.get("weight"));
                 Value b = a.has("bias") ? lo.tensor(a.get("bias")) : null;
                 List<Dim> lead = leadOf(w, 2, a.span("weight"));
+                if (b != null) checkBias(b, lead, w.type().shape().dim(-1), a.span("bias"));
                 Value y = Layers.activate(c, activation(a), Layers.denseApply(c, x, w, b, lead));
                 yield computedRow("linear", y, w, b);
             }
@@ -199,9 +201,12 @@ final class Builtins {
                 Args a = Args.bind(call, "x", "weight", "bias?", "stride?", "padding?", "activation?");
                 Value x = x(a), w = lo.tensor(a.get("weight"));
                 Value b = a.has("bias") ? lo.tensor(a.get("bias")) : null;
+                if (x.type().rank() < 3) throw new SemanticError(a.span("x"), "conv needs an input [..., C, H, W], got " + x.type());
                 List<Dim> lead = leadOf(w, 4, a.span("weight"));
                 Shape ws = w.type().shape();
-                int[] kernel = {(int) ws.dim(-2).fixed(), (int) ws.dim(-1).fixed()};
+                int[] kernel = {smallPositive(new Val.Int(ws.dim(-2).fixed()), a.span("weight"), "kernel height"),
+                        smallPositive(new Val.Int(ws.dim(-1).fixed()), a.span("weight"), "kernel width")};
+                if (b != null) checkBias(b, lead, ws.dim(-4), a.span("bias"));
                 int[] stride = pair(a, "stride", 1);
                 int[] pad = padding(a, x, kernel, stride);
                 yield computedRow("conv", Layers.activate(c, activation(a), Layers.convApply(c, x, w, b, lead, stride, pad)), w, b);
@@ -213,11 +218,16 @@ final class Builtins {
             case "argmax" -> {
                 Args a = Args.bind(call, "x", "axis?");
                 Value x = x(a);
-                yield new Val.Tensor(c.emit(new Op.ArgMax(x.type().shape().axis(a.has("axis") ? (int) lo.integer(a.get("axis")) : -1)), x));
+                yield new Val.Tensor(c.emit(new Op.ArgMax(x.type().shape().axis(a.has("axis") ? lo.axis(a.get("axis")) : -1)), x));
             }
             case "digamma" -> {
                 Args a = Args.bind(call, "n");
-                yield new Val.Real(digamma(lo.real(a.get("n"))));
+                double n = lo.real(a.get("n"));
+                // The recurrence below steps x up to 6 one by one: bound it to where ψ is defined and the loop is short.
+                if (!(n > 0 && n < Double.POSITIVE_INFINITY)) {
+                    throw new SemanticError(a.span("n"), "digamma needs a positive finite number, got " + n);
+                }
+                yield new Val.Real(digamma(n));
             }
             case "float" -> {
                 Args a = Args.bind(call, "x");
@@ -385,7 +395,7 @@ final class Builtins {
         }
         Val v = lo.expr(a.get("axis"));
         List<Val> list = v instanceof Val.Seq s ? s.items() : List.of(v);
-        int[] axes = list.stream().mapToInt(i -> x.type().shape().axis((int) intOf(i, a.span("axis")))).sorted().distinct().toArray();
+        int[] axes = list.stream().mapToInt(i -> x.type().shape().axis(axisOf(i, a.span("axis")))).sorted().distinct().toArray();
         if (axes.length != list.size()) throw new SemanticError(a.span("axis"), "an axis is listed twice");
         return axes;
     }
@@ -400,7 +410,7 @@ final class Builtins {
     private Val split(Expr.Call call) {
         Args a = Args.bind(call, "x", "sizes", "axis?");
         Value x = x(a);
-        int axis = x.type().shape().axis(a.has("axis") ? (int) lo.integer(a.get("axis")) : -1);
+        int axis = x.type().shape().axis(a.has("axis") ? lo.axis(a.get("axis")) : -1);
         long size = x.type().shape().dim(axis).fixed();
         List<Val> sizes = lo.seq(a.get("sizes"));
         long total = 0;
@@ -510,6 +520,12 @@ final class Builtins {
         return n;
     }
 
+    static int axisOf(Val v, Span span) {
+        long n = intOf(v, span);
+        if (n != (int) n) throw new SemanticError(span, "axis " + n + " is out of range");
+        return (int) n;
+    }
+
     static long intOf(Val v, Span span) {
         if (v instanceof Val.Int i) return i.value();
         if (v instanceof Val.Poison) throw new PoisonedError();
@@ -532,7 +548,9 @@ final class Builtins {
                 if (n < 1) throw new SemanticError(item.span(), "shape sizes must be positive, got " + n);
                 dims.add(Dim.of(n));
             }
-            return new Shape(dims);
+            Shape shape = new Shape(dims);
+            Lowering.checkSize(TensorType.f32(shape), e.span());
+            return shape;
         }
         Val v = lo.expr(e);
         if (!(v instanceof Val.Seq s)) throw new SemanticError(e.span(), "expected a shape such as [B, 784], got " + Val.describe(v));
@@ -542,7 +560,17 @@ final class Builtins {
             if (n < 1) throw new SemanticError(e.span(), "shape sizes must be positive, got " + n);
             dims.add(Dim.of(n));
         }
-        return new Shape(dims);
+        Shape shape = new Shape(dims);
+        Lowering.checkSize(TensorType.f32(shape), e.span());
+        return shape;
+    }
+
+    /** An explicit bias must be one value per output feature, with the weight's per-sample axes in front. */
+    private static void checkBias(Value b, List<Dim> lead, Dim out, Span span) {
+        Shape want = Shape.of(out).prepend(lead);
+        if (!b.type().shape().equals(want) || b.type().dtype() != DType.F32) {
+            throw new SemanticError(span, "the bias must be f32" + want + " (one value per output feature), got " + b.type());
+        }
     }
 
     /** Leading axes of an explicit weight beyond its own rank (per-sample weights). */

@@ -31,7 +31,7 @@ final class CompactHypernetwork {
         Value x = lo.tensor(a.get("x"));
         long condSize = lo.positive(a.get("conditioning_size"), "conditioning_size");
         long inputSize = lo.positive(a.get("input_size"), "input_size");
-        if (!cond.type().shape().dim(-1).equals(Dim.of(condSize))) {
+        if (cond.type().rank() < 1 || !cond.type().shape().dim(-1).equals(Dim.of(condSize))) {
             throw new SemanticError(a.span("conditioning"), "conditioning is " + cond.type() + " but conditioning_size is " + condSize);
         }
         if (x.type().rank() < 1 || !x.type().shape().dim(-1).equals(Dim.of(inputSize))) {

@@ -42,6 +42,7 @@ final class Lowering {
     private Scope scope;
     private Ctx ctx;
     private boolean reporting;
+    private Span trainSpan;
 
     Lowering(ModelFile file, Diagnostics diags) {
         this.file = file;
@@ -86,6 +87,7 @@ final class Lowering {
             scope = new Scope(null, false);
             defined.clear();
             targets.clear();
+            trainSpan = null;
             TrainConfig cfg = null;
             for (Decl d : file.decls()) {
                 try {
@@ -96,8 +98,11 @@ final class Lowering {
                     poison(d);
                 } catch (PoisonedError e) {
                     poison(d);
-                } catch (ShapeError | ArithmeticException e) {
+                } catch (ShapeError e) {
                     report(d.span(), e.getMessage());
+                    poison(d);
+                } catch (ArithmeticException e) {
+                    report(d.span(), "a size in this declaration does not fit in 64 bits; some dimension is far too large");
                     poison(d);
                 }
             }
@@ -133,6 +138,11 @@ final class Lowering {
         if (reporting) diags.error(span, message);
     }
 
+    /** Reports a mistake that its checker recovers from itself (the train block checks setting by setting). */
+    void reportError(SemanticError e) {
+        report(e.span, e.getMessage());
+    }
+
     private void poison(Decl d) {
         switch (d) {
             case Decl.Let l -> l.names().forEach(n -> scope.names.putIfAbsent(n, new Val.Poison()));
@@ -157,8 +167,7 @@ final class Lowering {
                     elems = Long.MAX_VALUE;
                 }
                 if (elems > MAX_ELEMENTS) {
-                    report(at(n.origin()), "this tensor " + v.type() + " has " + Summary.group(elems)
-                            + " elements per batch row; no backend can hold more than " + Summary.group(MAX_ELEMENTS));
+                    report(at(n.origin()), tooLarge(v.type(), elems));
                     return;
                 }
                 if (n.op() instanceof Op.Param) paramBytes = Math.addExact(paramBytes, elems * 4);
@@ -169,6 +178,34 @@ final class Lowering {
                     "the model's learned parameters need " + Summary.bytes(paramBytes) + ", more than the "
                             + Summary.bytes(MAX_PARAM_BYTES) + " any supported machine has");
         }
+    }
+
+    /** Rejects a tensor type too large for any backend where it is written, before lowering goes on with it. */
+    static void checkSize(TensorType t, Span span) {
+        long n;
+        try {
+            n = t.shape().numel(1);
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE;
+        }
+        if (n > MAX_ELEMENTS) throw new SemanticError(span, tooLarge(t, n));
+    }
+
+    private static String tooLarge(TensorType t, long elems) {
+        String count = elems == Long.MAX_VALUE ? "more than " + Summary.group(Long.MAX_VALUE) : Summary.group(elems);
+        return "the tensor " + t + " would have " + count + " elements" + (t.shape().hasBatch() ? " per batch row" : "")
+                + " (" + memory(elems * 4.0) + "); no backend can hold more than " + Summary.group(MAX_ELEMENTS) + " elements in one tensor";
+    }
+
+    /** Bytes in binary units, up to exbibytes: an absurd size should read as absurd. */
+    static String memory(double bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        int u = 0;
+        while (bytes >= 1024 && u < units.length - 1) {
+            bytes /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
     }
 
     private Span at(dev.hyperc.compiler.ir.Origin o) {
@@ -234,16 +271,25 @@ final class Lowering {
                 bindPattern(l.names(), l.nameSpans(), v, l.value().span());
             }
             case Decl.Output o -> {
+                // Each name is checked on its own, so two misspelt outputs give two messages.
                 for (int i = 0; i < o.names().size(); i++) {
                     String n = o.names().get(i);
-                    Val v = lookup(n, o.nameSpans().get(i));
-                    if (!(v instanceof Val.Tensor)) {
-                        throw new SemanticError(o.nameSpans().get(i), "output '" + n + "' must be a tensor, but it is " + Val.describe(v));
+                    try {
+                        Val v = lookup(n, o.nameSpans().get(i));
+                        if (!(v instanceof Val.Tensor)) {
+                            throw new SemanticError(o.nameSpans().get(i), "output '" + n + "' must be a tensor, but it is " + Val.describe(v));
+                        }
+                        if (mode == Ctx.Mode.TRAIN && !outputs.contains(n)) outputs.add(n);
+                    } catch (SemanticError e) {
+                        reportError(e);
+                    } catch (PoisonedError e) {
+                        // already reported where the value was defined
                     }
-                    if (mode == Ctx.Mode.TRAIN && !outputs.contains(n)) outputs.add(n);
                 }
             }
             case Decl.Train t -> {
+                if (trainSpan != null) throw new SemanticError(t.span(), "a model has one train block; the first is at line " + trainSpan.line());
+                trainSpan = t.span();
                 return new TrainBlock(this).check(t);
             }
         }
@@ -299,7 +345,9 @@ final class Lowering {
                 }
             }
         }
-        return new TensorType(dt, new Shape(dims));
+        TensorType type = new TensorType(dt, new Shape(dims));
+        checkSize(type, t.span());
+        return type;
     }
 
     private Init init(Expr.Call c, TensorType t) {
@@ -502,12 +550,7 @@ final class Lowering {
                     if (y == 0) throw new SemanticError(b.span(), "division by zero");
                     yield x % y == 0 ? new Val.Int(x / y) : new Val.Real((double) x / y);
                 }
-                case POW -> {
-                    if (y < 0) yield new Val.Real(Math.pow(x, y));
-                    long p = 1;
-                    for (long k = 0; k < y; k++) p = Math.multiplyExact(p, x);
-                    yield new Val.Int(p);
-                }
+                case POW -> y < 0 ? new Val.Real(Math.pow(x, y)) : new Val.Int(power(x, y));
             };
         }
         if (isNumber(l) && isNumber(r)) {
@@ -538,6 +581,17 @@ final class Lowering {
         } catch (ShapeError err) {
             throw new SemanticError(b.span(), "'" + b.op().symbol + "': " + err.getMessage());
         }
+    }
+
+    /** x^y for y >= 0 by repeated squaring, so that 1 ^ 99999999999 takes no time; overflow throws ArithmeticException. */
+    private static long power(long x, long y) {
+        long p = 1, base = x;
+        while (y > 0) {
+            if ((y & 1) != 0) p = Math.multiplyExact(p, base);
+            y >>= 1;
+            if (y > 0) base = Math.multiplyExact(base, base);
+        }
+        return p;
     }
 
     private Val index(Expr.Index i) {
@@ -610,7 +664,9 @@ final class Lowering {
         try {
             return new Builtins(this).call(c);
         } catch (ShapeError err) {
-            throw new SemanticError(c.span(), c.callee() + ": " + err.getMessage());
+            // Layer code often names itself already ("conv2d needs ..."): do not say it twice.
+            String m = err.getMessage();
+            throw new SemanticError(c.span(), m.startsWith(c.callee() + " ") || m.startsWith(c.callee() + ":") ? m : c.callee() + ": " + m);
         }
     }
 
@@ -656,6 +712,13 @@ final class Lowering {
         if (v instanceof Val.Int i) return i.value();
         if (v instanceof Val.Poison) throw new PoisonedError();
         throw new SemanticError(e.span(), "expected an integer, got " + Val.describe(v));
+    }
+
+    /** An axis argument: an int, so that a huge value is reported rather than silently wrapped. */
+    int axis(Expr e) {
+        long n = integer(e);
+        if (n != (int) n) throw new SemanticError(e.span(), "axis " + n + " is out of range");
+        return (int) n;
     }
 
     long positive(Expr e, String what) {

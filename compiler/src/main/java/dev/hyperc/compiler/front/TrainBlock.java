@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** Checks a {@code train { ... }} block and adds its loss and metrics to the graph being built. */
 final class TrainBlock {
@@ -22,53 +23,78 @@ final class TrainBlock {
         this.lo = lo;
     }
 
+    /**
+     * Each setting is checked on its own: a mistake in one is reported and the others are still checked,
+     * so a train block with several independent mistakes shows them all in one run.
+     */
     TrainConfig check(Decl.Train t) {
         Map<String, Decl.Setting> s = new LinkedHashMap<>();
         for (Decl.Setting set : t.settings()) {
             if (!KEYS.contains(set.key())) {
                 String hint = Builtins.suggest(set.key(), KEYS);
-                throw new SemanticError(set.keySpan(), "unknown training setting '" + set.key() + "'"
-                        + (hint == null ? " (settings: " + String.join(", ", KEYS) + ")" : "; did you mean '" + hint + "'?"));
+                lo.reportError(new SemanticError(set.keySpan(), "unknown training setting '" + set.key() + "'"
+                        + (hint == null ? " (settings: " + String.join(", ", KEYS) + ")" : "; did you mean '" + hint + "'?")));
+            } else if (s.containsKey(set.key())) {
+                lo.reportError(new SemanticError(set.keySpan(), "training setting '" + set.key() + "' is given twice"));
+            } else {
+                s.put(set.key(), set);
             }
-            if (s.put(set.key(), set) != null) throw new SemanticError(set.keySpan(), "training setting '" + set.key() + "' is given twice");
         }
-        if (!s.containsKey("loss")) throw new SemanticError(t.span(), "the train block needs 'loss = <name of a scalar>'");
         Ctx c = lo.ctx();
-        String loss = scalarName(s.get("loss"), "loss");
+        String loss = null;
+        if (!s.containsKey("loss")) {
+            lo.reportError(new SemanticError(t.span(), "the train block needs 'loss = <name of a scalar>'"));
+        } else {
+            loss = guard(() -> scalarName(s.get("loss"), "loss"), null);
+        }
         List<String> metrics = new ArrayList<>();
         if (s.containsKey("metrics")) {
             Expr e = s.get("metrics").value();
             List<Expr> items = e instanceof Expr.ListLit l ? l.items() : List.of(e);
             for (Expr m : items) {
-                if (!(m instanceof Expr.Name n)) throw new SemanticError(m.span(), "metrics are names of scalar values");
-                metrics.add(scalarOf(n.name(), n.span(), "metric"));
+                String name = guard(() -> {
+                    if (!(m instanceof Expr.Name n)) throw new SemanticError(m.span(), "metrics are names of scalar values");
+                    return scalarOf(n.name(), n.span(), "metric");
+                }, null);
+                if (name != null) metrics.add(name);
             }
         }
         if (c.mode != Ctx.Mode.PREDICT) {
-            c.b.output(loss, tensorOf(loss, s.get("loss").value().span()), Graph.Role.LOSS);
+            if (loss != null) c.b.output(loss, tensorOf(loss, s.get("loss").value().span()), Graph.Role.LOSS);
             for (String m : metrics) c.b.output(m, tensorOf(m, s.get("metrics").span()), Graph.Role.METRIC);
         }
-        TrainConfig.Optimizer opt = s.containsKey("optimizer") ? optimizer(s.get("optimizer").value())
-                : new TrainConfig.Optimizer("adam", 1e-3, 0.9, 0.999, 1e-8, 0, 0);
-        int batch = (int) bounded(s.get("batch"), 32, 1, 1 << 20, "batch");
-        int epochs = (int) bounded(s.get("epochs"), 1, 1, 1_000_000, "epochs");
-        long seed = s.containsKey("seed") ? lo.integer(s.get("seed").value()) : 0;
-        List<TrainConfig.Dataset> data = s.containsKey("data") ? datasets(s.get("data").value()) : List.of();
-        TrainConfig.Schedule schedule = TrainConfig.Schedule.ALTERNATE;
-        if (s.containsKey("schedule")) {
+        TrainConfig.Optimizer dflt = new TrainConfig.Optimizer("adam", 1e-3, 0.9, 0.999, 1e-8, 0, 0);
+        TrainConfig.Optimizer opt = s.containsKey("optimizer") ? guard(() -> optimizer(s.get("optimizer").value()), dflt) : dflt;
+        int batch = guard(() -> (int) bounded(s.get("batch"), 32, 1, 1 << 20, "batch"), 32);
+        int epochs = guard(() -> (int) bounded(s.get("epochs"), 1, 1, 1_000_000, "epochs"), 1);
+        long seed = s.containsKey("seed") ? guard(() -> lo.integer(s.get("seed").value()), 0L) : 0;
+        List<TrainConfig.Dataset> data = s.containsKey("data") ? guard(() -> datasets(s.get("data").value()), List.of()) : List.of();
+        TrainConfig.Schedule schedule = !s.containsKey("schedule") ? TrainConfig.Schedule.ALTERNATE : guard(() -> {
             String w = lo.word(s.get("schedule").value());
-            schedule = switch (w) {
+            return switch (w) {
                 case "alternate" -> TrainConfig.Schedule.ALTERNATE;
                 case "interleave" -> TrainConfig.Schedule.INTERLEAVE;
                 default -> throw new SemanticError(s.get("schedule").value().span(), "unknown schedule '" + w + "' (use alternate or interleave)");
             };
-        }
-        double clip = 0;
-        if (s.containsKey("clip_norm")) {
-            clip = lo.real(s.get("clip_norm").value());
-            if (!(clip > 0)) throw new SemanticError(s.get("clip_norm").value().span(), "clip_norm must be positive");
-        }
+        }, TrainConfig.Schedule.ALTERNATE);
+        double clip = !s.containsKey("clip_norm") ? 0 : guard(() -> {
+            double v = lo.real(s.get("clip_norm").value());
+            if (!(v > 0 && v < Double.POSITIVE_INFINITY)) throw new SemanticError(s.get("clip_norm").value().span(), "clip_norm must be a positive finite number");
+            return v;
+        }, 0.0);
         return new TrainConfig(loss, metrics, opt, batch, epochs, seed, data, schedule, clip);
+    }
+
+    /** Runs one setting's check; a mistake is reported (once) and the fallback is used so the others still get checked. */
+    private <T> T guard(Supplier<T> check, T fallback) {
+        try {
+            return check.get();
+        } catch (SemanticError e) {
+            lo.reportError(e);
+        } catch (PoisonedError e) {
+            // The value was already reported where it was defined.
+        }
+        return fallback;
     }
 
     private String scalarName(Decl.Setting set, String what) {

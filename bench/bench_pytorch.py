@@ -1,0 +1,128 @@
+"""Training and inference throughput (samples/s) of the PyTorch ports of multitask_mnist and
+edifice_mlp, on synthetic data of the real shapes (issue 4 peers).
+
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/bench_pytorch.py
+
+Training step = forward + cross-entropy + backward + Adam update (zero_grad(set_to_none=True)),
+exactly what train_pytorch.py does per batch. Inference = forward only under torch.inference_mode().
+Each measurement warms up, then times single steps until it has run at least --min-time seconds and
+at least the model's minimum number of steps (200 for multitask_mnist, 30 for edifice_mlp); it
+reports samples/s from the median step time (and, for reference, from the mean).
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_common import CpuMonitor, print_machine_info                                         # noqa: E402
+from pytorch_models import CORE_PARAMS, EdificeMlp, MultitaskMnist, count_params  # noqa: E402
+
+
+def measure(step, batch, warmup, min_steps, min_time):
+    for _ in range(warmup):
+        step()
+    times = []
+    mon = CpuMonitor()
+    t_start = time.perf_counter()
+    while len(times) < min_steps or time.perf_counter() - t_start < min_time:
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    med, mean = statistics.median(times), sum(times) / len(times)
+    return dict(other_cpus=mon.other_cpus(), batch=batch, steps=len(times), seconds=sum(times), median_step_ms=1e3 * med,
+                samples_per_s=batch / med, samples_per_s_mean=batch / mean,
+                p10_step_ms=1e3 * sorted(times)[len(times) // 10], p90_step_ms=1e3 * sorted(times)[len(times) * 9 // 10])
+
+
+def make(model_name, batch, infer_batch, foreach):
+    g = torch.Generator().manual_seed(0)
+    if model_name == "multitask_mnist":
+        torch.manual_seed(1234)
+        model = MultitaskMnist()
+        x = torch.rand(batch, 1, 28, 28, generator=g)
+        xi = torch.rand(infer_batch, 1, 28, 28, generator=g)
+        task, task_i = 0, 0                       # one task id per batch
+        lr = 3e-4
+    else:
+        torch.manual_seed(42)
+        model = EdificeMlp()
+        x = torch.rand(batch, 784, generator=g)
+        xi = torch.rand(infer_batch, 784, generator=g)
+        task = torch.zeros(batch, dtype=torch.long)      # one task id per sample
+        task_i = torch.zeros(infer_batch, dtype=torch.long)
+        lr = 1e-3
+    y = torch.randint(0, 10, (batch,), generator=g)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=foreach)
+
+    def train_step():
+        loss = F.cross_entropy(model(task, x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def infer_step():
+        with torch.inference_mode():
+            model(task_i, xi)
+
+    return model, train_step, infer_step
+
+
+def gemm_gflops(m, k, n, min_time=2.0):
+    a, b = torch.rand(m, k), torch.rand(k, n)
+    c = torch.empty(m, n)
+    for _ in range(3):
+        torch.mm(a, b, out=c)
+    times, t_start = [], time.perf_counter()
+    while len(times) < 10 or time.perf_counter() - t_start < min_time:
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=c)
+        times.append(time.perf_counter() - t0)
+    return 2.0 * m * k * n / statistics.median(times) / 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=["multitask", "edifice", "all"], default="all")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--min-time", type=float, default=20.0, help="seconds per measurement (default 20)")
+    ap.add_argument("--infer-batch", type=int, help="inference batch (default: the training batch)")
+    ap.add_argument("--foreach", action="store_true", help="Adam(foreach=True); slower on this CPU, off by default")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print_machine_info()
+    print("# command: %s" % " ".join([sys.executable] + sys.argv))
+    print("# torch.mm float32 GFLOP/s: 1024^3 %.1f, 64x784x128 %.1f" % (gemm_gflops(1024, 1024, 1024), gemm_gflops(64, 784, 128)))
+    cfgs = [("multitask_mnist", 32, 200, 20), ("edifice_mlp", 64, 30, 5)]
+    if args.model != "all":
+        cfgs = [c for c in cfgs if c[0].startswith(args.model)]
+    results = {}
+    for name, batch, min_steps, warmup in cfgs:
+        ib = args.infer_batch or batch
+        model, train_step, infer_step = make(name, batch, ib, args.foreach)
+        print("# %s: %d learned params%s" % (name, count_params(model),
+                                             ", %d generated" % CORE_PARAMS if name == "multitask_mnist" else ""))
+        tr = measure(train_step, batch, warmup, min_steps, args.min_time)
+        print("%-16s train  batch %3d: %8.1f samples/s (median step %.2f ms over %d steps, %.1fs; mean-based %.1f/s; p10..p90 %.2f..%.2f ms; other processes %.2f cores)"
+              % (name, batch, tr["samples_per_s"], tr["median_step_ms"], tr["steps"], tr["seconds"], tr["samples_per_s_mean"],
+                 tr["p10_step_ms"], tr["p90_step_ms"], tr["other_cpus"]), flush=True)
+        inf = measure(infer_step, ib, warmup, min_steps, args.min_time)
+        print("%-16s infer  batch %3d: %8.1f samples/s (median step %.2f ms over %d steps, %.1fs; mean-based %.1f/s; p10..p90 %.2f..%.2f ms; other processes %.2f cores)"
+              % (name, ib, inf["samples_per_s"], inf["median_step_ms"], inf["steps"], inf["seconds"], inf["samples_per_s_mean"],
+                 inf["p10_step_ms"], inf["p90_step_ms"], inf["other_cpus"]), flush=True)
+        results[name] = dict(train=tr, infer=inf)
+    if args.json:
+        results["torch"] = torch.__version__
+        results["threads"] = args.threads
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

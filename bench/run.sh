@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs the issue-4 benchmarks: the peers (numpy/OpenBLAS GEMM, PyTorch ports of multitask_mnist and
+# edifice_mlp) and, where the launcher supports it, the hyperc CPU backend on the same models.
+#
+#   bench/run.sh              peers' throughput + GEMM, then hyperc --bench if available
+#   bench/run.sh --train      also the PyTorch accuracy runs (multitask ~3 min, edifice ~9 min)
+#   bench/run.sh --peers-only / --hyperc-only
+#   bench/run.sh --quick      short measurements (smoke test; numbers not for RESULTS.md)
+#
+# Logs go to bench/results/ (one .log and one .json per measurement). Run on an otherwise idle
+# machine: everything uses all (2) cores, so measurements must not overlap.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT="$ROOT/bench/results"
+mkdir -p "$OUT"
+
+TRAIN=0; PEERS=1; HYPERC=1; QUICK=0
+for a in "$@"; do
+    case "$a" in
+        --train) TRAIN=1 ;;
+        --peers-only) HYPERC=0 ;;
+        --hyperc-only) PEERS=0 ;;
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown option $a" >&2; exit 2 ;;
+    esac
+done
+
+PY=/usr/bin/python3                      # Debian's python: the one python3-torch installs into
+OMP_BLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp
+status=0
+
+step() { echo; echo "=== $*"; }
+runlog() {  # runlog NAME CMD...: echo the command, run it, tee its output to $OUT/NAME.log
+    local name=$1; shift
+    echo "\$ $*"
+    "$@" 2>&1 | tee "$OUT/$name.log"
+    local rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 0 ] || { echo "run.sh: $name failed (exit $rc)"; status=1; }
+}
+
+lscpu | grep -E '^(Model name|CPU\(s\)|Core\(s\) per socket|Socket\(s\)):' | sed 's/^/# /'
+
+if [ "$PEERS" -eq 1 ]; then
+    step "peers: setup"
+    "$ROOT/bench/setup-peers.sh" || { echo "run.sh: peers not installed; skipping them"; PEERS=0; status=1; }
+fi
+
+if [ "$PEERS" -eq 1 ]; then
+    if [ "$QUICK" -eq 1 ]; then GT=0.5; BT=2; else GT=3; BT=20; fi
+    step "peer: OpenBLAS sgemm through numpy (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset)"
+    runlog gemm_numpy env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH="$OMP_BLAS" \
+        "$PY" bench/gemm_numpy.py --min-time "$GT" --json "$OUT/gemm_numpy.json"
+
+    step "peer: PyTorch throughput (OpenMP OpenBLAS, 2 threads)"
+    runlog bench_pytorch env LD_LIBRARY_PATH="$OMP_BLAS" \
+        "$PY" bench/bench_pytorch.py --threads 2 --min-time "$BT" --json "$OUT/bench_pytorch.json"
+
+    if [ "$TRAIN" -eq 1 ]; then
+        step "peer: PyTorch multitask_mnist accuracy (5 epochs, MNIST 8k/2k + FashionMNIST 8k/2k)"
+        runlog train_multitask_pytorch env LD_LIBRARY_PATH="$OMP_BLAS" \
+            "$PY" bench/train_pytorch.py multitask --json "$OUT/train_multitask_pytorch.json"
+        step "peer: PyTorch edifice_mlp accuracy (2 epochs, FashionMNIST 60k/10k)"
+        runlog train_edifice_pytorch env LD_LIBRARY_PATH="$OMP_BLAS" \
+            "$PY" bench/train_pytorch.py edifice --json "$OUT/train_edifice_pytorch.json"
+    fi
+fi
+
+if [ "$HYPERC" -eq 1 ]; then
+    step "hyperc CPU backend"
+    help=$(./compile-and-run --help 2>&1)
+    if grep -q -- '--bench' <<<"$help"; then
+        for m in multitask_mnist edifice_mlp; do
+            runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench
+        done
+    else
+        echo "run.sh: ./compile-and-run has no --bench flag yet (see ./compile-and-run --help); hyperc CPU backend numbers skipped"
+    fi
+fi
+
+echo
+echo "run.sh: logs in $OUT"
+exit $status

@@ -1,0 +1,256 @@
+package dev.hyperc.runtime.cpu;
+
+import dev.hyperc.compiler.lower.Buffer;
+import dev.hyperc.compiler.lower.BufferRef;
+import dev.hyperc.compiler.lower.Kernel;
+import dev.hyperc.compiler.lower.Schedule;
+import dev.hyperc.compiler.ir.Origin;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Schedule} on the JVM. Binding happens once: every buffer gets its array (parameters
+ * and state from the session's stores, temporaries in one arena), and every kernel becomes a
+ * prepared {@link Step} holding its bound views and scratch. A run then only executes steps: no
+ * allocation on the hot path.
+ */
+public final class CpuExecutor {
+    /** A kernel bound to memory. */
+    interface Step {
+        void run(long seed);
+
+        Origin origin();
+
+        String name();
+    }
+
+    private final Schedule schedule;
+    private final Parallel pool;
+    private final float[] arena;
+    private final float[][] arrays;
+    private final int[] bases;
+    private final List<Step> steps = new ArrayList<>();
+    private final ScratchPool scratch;
+
+    /**
+     * @param params parameter arrays by name, shared with other executors of the same session
+     * @param states state arrays by name, likewise
+     */
+    public CpuExecutor(Schedule schedule, Map<String, float[]> params, Map<String, float[]> states, Parallel pool) {
+        this.schedule = schedule;
+        this.pool = pool;
+        if (schedule.arenaSize() > Integer.MAX_VALUE - 64) {
+            throw new IllegalStateException("this step needs " + schedule.arenaSize() + " floats of temporaries, more than one Java array holds");
+        }
+        this.arena = new float[(int) schedule.arenaSize()];
+        this.scratch = new ScratchPool(pool.threads());
+        arrays = new float[schedule.buffers().size()][];
+        bases = new int[schedule.buffers().size()];
+        for (Buffer b : schedule.buffers()) {
+            int n = Math.toIntExact(b.size());
+            switch (b.kind()) {
+                case TEMP -> {
+                    arrays[b.id()] = arena;
+                    bases[b.id()] = (int) Math.max(0, b.arenaOffset());
+                }
+                case PARAM -> arrays[b.id()] = params.computeIfAbsent(b.name(), k -> new float[n]);
+                case STATE -> arrays[b.id()] = states.computeIfAbsent(b.name(), k -> new float[n]);
+                case INPUT -> arrays[b.id()] = new float[n];
+                case CONST -> {
+                    float[] c = new float[n];
+                    java.util.Arrays.fill(c, schedule.constants().get(b.id()).floatValue());
+                    arrays[b.id()] = c;
+                }
+            }
+            if (arrays[b.id()].length < (b.kind() == Buffer.Kind.TEMP ? 0 : n)) {
+                throw new IllegalArgumentException("buffer " + b.name() + " needs " + n + " floats but the store has " + arrays[b.id()].length);
+            }
+        }
+        for (Kernel k : schedule.kernels()) steps.add(bind(k));
+    }
+
+    public Schedule schedule() { return schedule; }
+
+    Strided view(BufferRef r) { return Strided.of(arrays[r.buffer()], bases[r.buffer()], r); }
+
+    /** The array and base index backing a buffer (inputs are written here by the caller). */
+    public float[] array(BufferRef r) { return arrays[r.buffer()]; }
+
+    public int base(BufferRef r) { return Math.toIntExact(bases[r.buffer()] + r.offset()); }
+
+    /** Runs every kernel once. {@code seed} drives this run's noise. */
+    public void run(long seed) {
+        for (Step s : steps) s.run(seed);
+    }
+
+    /** Runs with a check after every kernel that its outputs are finite; names the first kernel that is not. */
+    public void runChecked(long seed) {
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            s.run(seed);
+            for (BufferRef w : dev.hyperc.compiler.lower.Kernels.writes(schedule.kernels().get(i))) {
+                Strided v = view(w);
+                for (int j = 0, n = v.numel(); j < n; j++) {
+                    float x = v.get(j);
+                    if (!Float.isFinite(x)) throw new NonFiniteError(s.name(), s.origin(), x);
+                }
+            }
+        }
+    }
+
+    /** Thrown by {@link #runChecked} with the op and source position that first produced NaN or infinity. */
+    public static final class NonFiniteError extends RuntimeException {
+        public final String op;
+        public final Origin origin;
+
+        NonFiniteError(String op, Origin origin, float value) {
+            super(op + (origin.isKnown() ? " (model line " + origin.line() + ", column " + origin.column() + ")" : "")
+                    + " produced " + value);
+            this.op = op;
+            this.origin = origin;
+        }
+    }
+
+    public int kernelCount() { return steps.size(); }
+
+    /** Reads a view into a fresh dense array (for outputs such as the loss). */
+    public float[] read(BufferRef r) {
+        Strided v = view(r);
+        float[] out = new float[v.numel()];
+        for (int i = 0; i < out.length; i++) out[i] = v.get(i);
+        return out;
+    }
+
+    /** Writes a dense array into a view (for inputs). */
+    public void write(BufferRef r, float[] data) {
+        Strided v = view(r);
+        if (data.length != v.numel()) throw new IllegalArgumentException("expected " + v.numel() + " values, got " + data.length);
+        if (v.contiguous()) System.arraycopy(data, 0, v.data(), v.base(), data.length);
+        else for (int i = 0; i < data.length; i++) v.set(i, data[i]);
+    }
+
+    // ---------------------------------------------------------------- binding
+
+    private Step bind(Kernel k) {
+        String name = k.getClass().getSimpleName();
+        Origin o = k.origin();
+        return switch (k) {
+            case Kernel.Fused f -> {
+                FusedLoop loop = new FusedLoop(view(f.out()), f.expr(), this::view);
+                int rows = loop.rows();
+                int nodes = loop.nodeCount();
+                yield step(name, o, seed -> {
+                    if (rows >= 2 && (long) rows * FusedLoop.CHUNK >= 8192) {
+                        pool.forRange(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
+                    } else {
+                        loop.run(0, rows, scratch.chunks(0, nodes), seed);
+                    }
+                });
+            }
+            case Kernel.Reduce r -> {
+                ReduceLoop loop = new ReduceLoop(r, this::view);
+                yield step(name, o, seed -> loop.run(seed, scratch, pool));
+            }
+            case Kernel.MatMul m -> {
+                Strided out = view(m.out()), a = view(m.a()), b = view(m.b());
+                yield step(name, o, seed -> Dense.matmul(out, a, b, pool));
+            }
+            case Kernel.Conv2d c -> {
+                Strided out = view(c.out()), x = view(c.x()), kk = view(c.k());
+                yield step(name, o, seed -> Dense.conv2d(out, x, kk, c.stride(), c.padding(), pool));
+            }
+            case Kernel.Conv2dGradInput c -> {
+                Strided out = view(c.out()), dy = view(c.dy()), kk = view(c.k());
+                yield step(name, o, seed -> Dense.conv2dGradInput(out, dy, kk, c.stride(), c.padding(), pool));
+            }
+            case Kernel.Conv2dGradKernel c -> {
+                Strided out = view(c.out()), x = view(c.x()), dy = view(c.dy());
+                yield step(name, o, seed -> Dense.conv2dGradKernel(out, x, dy, c.stride(), c.padding(), pool));
+            }
+            case Kernel.Pool2d p -> {
+                Strided out = view(p.out()), x = view(p.x());
+                yield step(name, o, seed -> Dense.pool(p.kind(), out, x, p.window(), p.stride(), p.padding()));
+            }
+            case Kernel.Pool2dGrad p -> {
+                Strided out = view(p.out()), x = view(p.x()), dy = view(p.dy());
+                yield step(name, o, seed -> Dense.poolGrad(p.kind(), out, x, dy, p.window(), p.stride(), p.padding()));
+            }
+            case Kernel.LogSumExp l -> {
+                Strided out = view(l.out()), x = view(l.x());
+                yield step(name, o, seed -> Small.logSumExp(out, x, l.axis()));
+            }
+            case Kernel.ArgMax a -> {
+                Strided out = view(a.out()), x = view(a.x());
+                yield step(name, o, seed -> Small.argMax(out, x, a.axis()));
+            }
+            case Kernel.Gather g -> {
+                Strided out = view(g.out()), t = view(g.table()), ids = view(g.ids());
+                yield step(name, o, seed -> Small.gather(out, t, ids));
+            }
+            case Kernel.ScatterAdd s -> {
+                Strided out = view(s.out()), ids = view(s.ids()), u = view(s.updates());
+                yield step(name, o, seed -> Small.scatterAdd(out, ids, u));
+            }
+            case Kernel.OneHot h -> {
+                Strided out = view(h.out()), ids = view(h.ids());
+                yield step(name, o, seed -> Small.oneHot(out, ids));
+            }
+            case Kernel.Copy c -> {
+                Strided out = view(c.out()), in = view(c.in());
+                yield step(name, o, seed -> Small.copy(out, in));
+            }
+            case Kernel.Fill f -> {
+                Strided out = view(f.out());
+                float v = (float) f.value();
+                yield step(name, o, seed -> Small.fill(out, v));
+            }
+            case Kernel.PairwiseDist p -> {
+                Strided out = view(p.out()), x = view(p.x());
+                yield step(name, o, seed -> Small.pairwise(out, x));
+            }
+            case Kernel.NearestDist d -> {
+                Strided out = view(d.out()), x = view(d.x());
+                yield step(name, o, seed -> Small.nearest(out, x));
+            }
+            case Kernel.NearestDistGrad d -> {
+                Strided out = view(d.out()), x = view(d.x()), dy = view(d.dy());
+                yield step(name, o, seed -> Small.nearestGrad(out, x, dy));
+            }
+            case Kernel.Scan s -> {
+                ScanRunner runner = new ScanRunner(s, this, pool);
+                yield step(name, o, runner::run);
+            }
+        };
+    }
+
+    private interface Body {
+        void run(long seed);
+    }
+
+    private static Step step(String name, Origin origin, Body body) {
+        return new Step() {
+            public void run(long seed) { body.run(seed); }
+
+            public Origin origin() { return origin; }
+
+            public String name() { return name; }
+        };
+    }
+
+    /** Per-thread scratch arrays, allocated once. */
+    static final class ScratchPool {
+        private final float[][][] chunks;
+
+        ScratchPool(int threads) { chunks = new float[threads][][]; }
+
+        float[][] chunks(int thread, int nodes) {
+            float[][] c = chunks[thread];
+            if (c == null || c.length < nodes) {
+                c = new float[Math.max(nodes, 8)][FusedLoop.CHUNK];
+                chunks[thread] = c;
+            }
+            return c;
+        }
+    }
+}

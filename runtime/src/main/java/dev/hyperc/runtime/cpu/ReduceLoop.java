@@ -1,0 +1,112 @@
+package dev.hyperc.runtime.cpu;
+
+import dev.hyperc.compiler.ir.Op;
+import dev.hyperc.compiler.lower.BufferRef;
+import dev.hyperc.compiler.lower.Expr;
+import dev.hyperc.compiler.lower.Kernel;
+import java.util.function.Function;
+
+/**
+ * A reduction whose input may be a fused elementwise expression. The input is evaluated row by row
+ * (through {@link FusedLoop} into a staging buffer owned by this kernel) and folded into the output;
+ * sums accumulate in double so results do not depend on the order of a long reduction more than f32 must.
+ */
+final class ReduceLoop {
+    private final Op.ReduceFn fn;
+    private final Strided out;
+    private final FusedLoop producer;
+    private final Strided staged;
+    private final int[] inShape;
+    private final boolean[] reduced;
+    private final double[] acc;
+    private final long count;
+
+    ReduceLoop(Kernel.Reduce r, Function<BufferRef, Strided> bind) {
+        fn = r.fn();
+        out = bind.apply(r.out());
+        inShape = new int[r.inShape().length];
+        for (int i = 0; i < inShape.length; i++) inShape[i] = Math.toIntExact(r.inShape()[i]);
+        int n = 1;
+        for (int d : inShape) n *= d;
+        reduced = new boolean[inShape.length];
+        long c = 1;
+        for (int a : r.axes()) {
+            reduced[a] = true;
+            c *= inShape[a];
+        }
+        count = c;
+        if (r.in() instanceof Expr.Load l && bind.apply(l.ref()).contiguous()) {
+            staged = bind.apply(l.ref());
+            producer = null;
+        } else {
+            float[] buf = new float[Math.max(1, n)];
+            staged = new Strided(buf, 0, inShape.clone(), rowMajor(inShape));
+            producer = new FusedLoop(staged, r.in(), bind);
+        }
+        acc = new double[Math.max(1, out.numel())];
+    }
+
+    private static int[] rowMajor(int[] shape) {
+        int[] s = new int[shape.length];
+        int a = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = a;
+            a *= shape[i];
+        }
+        return s;
+    }
+
+    void run(long seed, CpuExecutor.ScratchPool scratch, Parallel pool) {
+        if (producer != null) {
+            int rows = producer.rows();
+            if (rows >= 2 && (long) staged.numel() >= 16384) pool.forRange(rows, (t, a, b) -> producer.run(a, b, scratch.chunks(t, producer.nodeCount()), seed));
+            else producer.run(0, rows, scratch.chunks(0, producer.nodeCount()), seed);
+        }
+        double init = switch (fn) {
+            case SUM, MEAN -> 0;
+            case MAX -> Double.NEGATIVE_INFINITY;
+            case MIN -> Double.POSITIVE_INFINITY;
+        };
+        java.util.Arrays.fill(acc, init);
+        // Output strides per input axis (0 on reduced axes), to map each input element to its output slot.
+        int r = inShape.length;
+        int[] ostride = new int[r];
+        int s = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            if (!reduced[i]) {
+                ostride[i] = s;
+                s *= inShape[i];
+            }
+        }
+        float[] d = staged.data();
+        int base = staged.base();
+        int inner = r == 0 ? 1 : inShape[r - 1];
+        int innerOs = r == 0 ? 0 : ostride[r - 1];
+        int rows = staged.numel() / Math.max(1, inner);
+        int[] idx = new int[Math.max(1, r)];
+        for (int row = 0; row < rows; row++) {
+            int o = 0, rr = row;
+            for (int k = r - 2; k >= 0; k--) {
+                idx[k] = rr % inShape[k];
+                rr /= inShape[k];
+                o += idx[k] * ostride[k];
+            }
+            int off = base + row * inner;
+            switch (fn) {
+                case SUM, MEAN -> {
+                    if (innerOs == 0) {
+                        double sum = 0;
+                        for (int j = 0; j < inner; j++) sum += d[off + j];
+                        acc[o] += sum;
+                    } else {
+                        for (int j = 0; j < inner; j++) acc[o + j * innerOs] += d[off + j];
+                    }
+                }
+                case MAX -> { for (int j = 0; j < inner; j++) acc[o + j * innerOs] = Math.max(acc[o + j * innerOs], d[off + j]); }
+                case MIN -> { for (int j = 0; j < inner; j++) acc[o + j * innerOs] = Math.min(acc[o + j * innerOs], d[off + j]); }
+            }
+        }
+        int n = out.numel();
+        for (int i = 0; i < n; i++) out.set(i, (float) (fn == Op.ReduceFn.MEAN ? acc[i] / count : acc[i]));
+    }
+}
