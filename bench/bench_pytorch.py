@@ -20,11 +20,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import CpuMonitor, print_machine_info                                         # noqa: E402
+from peer_common import CpuMonitor, print_machine_info, wait_idle                                         # noqa: E402
 from pytorch_models import CORE_PARAMS, EdificeMlp, MultitaskMnist, count_params  # noqa: E402
 
 
+WAIT_IDLE = 0.0   # seconds to wait for an idle machine before each measurement (--wait-idle)
+
+
 def measure(step, batch, warmup, min_steps, min_time):
+    if WAIT_IDLE > 0:
+        wait_idle(max_wait=WAIT_IDLE)
     for _ in range(warmup):
         step()
     times = []
@@ -93,11 +98,17 @@ def main():
     ap.add_argument("--min-time", type=float, default=20.0, help="seconds per measurement (default 20)")
     ap.add_argument("--infer-batch", type=int, help="inference batch (default: the training batch)")
     ap.add_argument("--foreach", action="store_true", help="Adam(foreach=True); slower on this CPU, off by default")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each measurement wait up to S seconds for other processes to go quiet (shared machine)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     args = ap.parse_args()
+    global WAIT_IDLE
+    WAIT_IDLE = args.wait_idle
     torch.set_num_threads(args.threads)
     print_machine_info()
     print("# command: %s" % " ".join([sys.executable] + sys.argv))
+    if WAIT_IDLE > 0:
+        wait_idle(max_wait=WAIT_IDLE)
     print("# torch.mm float32 GFLOP/s: 1024^3 %.1f, 64x784x128 %.1f" % (gemm_gflops(1024, 1024, 1024), gemm_gflops(64, 784, 128)))
     cfgs = [("multitask_mnist", 32, 200, 20), ("edifice_mlp", 64, 30, 5)]
     if args.model != "all":

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import CpuMonitor, openblas_info, print_machine_info  # noqa: E402
+from peer_common import CpuMonitor, openblas_info, print_machine_info, wait_idle  # noqa: E402
 
 SIZES = [(1024, 1024, 1024), (512, 512, 512), (2048, 2048, 2048), (64, 784, 128)]
 
@@ -44,6 +44,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--min-time", type=float, default=3.0, help="seconds per size (default 3)")
     ap.add_argument("--show-config", action="store_true", help="also print numpy.show_config()")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each size wait up to S seconds for other processes to go quiet (shared machine)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     args = ap.parse_args()
     np.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32))   # make sure the BLAS is loaded
@@ -59,6 +61,8 @@ def main():
         np.show_config()
     results = []
     for m, k, n in SIZES:
+        if args.wait_idle > 0:
+            wait_idle(max_wait=args.wait_idle)
         r = gflops(m, k, n, args.min_time)
         results.append(r)
         print("numpy sgemm %4dx%4dx%4d: %7.1f GFLOP/s (median %.3f ms over %d calls; best %.1f GFLOP/s; other processes %.2f cores)"

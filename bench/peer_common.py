@@ -120,6 +120,24 @@ class CpuMonitor:
         return max(0.0, (busy - mine) / wall) if wall > 0 else 0.0
 
 
+def wait_idle(threshold=0.25, window=5.0, max_wait=600.0, quiet=False):
+    """Waits until the other processes on this machine use less than `threshold` cores over a
+    `window`-second sample, or until `max_wait` seconds passed. Returns the last sample (cores)."""
+    import time
+    t_end = time.monotonic() + max_wait
+    while True:
+        m = CpuMonitor()
+        time.sleep(window)
+        other = m.other_cpus()
+        if other < threshold or time.monotonic() >= t_end:
+            if not quiet:
+                print("# machine %s: other processes used %.2f cores over %.0fs" % (
+                    "idle" if other < threshold else "STILL BUSY after waiting %.0fs" % max_wait, other, window), flush=True)
+            return other
+        if not quiet:
+            print("# waiting for an idle machine: other processes use %.2f cores" % other, flush=True)
+
+
 def _now():
     import time
     return time.monotonic()

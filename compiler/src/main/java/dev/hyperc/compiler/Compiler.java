@@ -42,6 +42,17 @@ public final class Compiler {
         return optimize(module);
     }
 
+    /**
+     * A graph computing only the generated target weights (outputs named {@code generated.<layout>}), from
+     * the predict graph: it needs just the conditioning inputs (task ids, noise), not the data.
+     */
+    public static Graph generateGraph(CompiledModel m) {
+        Graph p = m.ir().graph("predict");
+        List<Graph.Output> outs = p.outputs().stream().filter(o -> o.name().startsWith("generated.")).toList();
+        Graph g = new Graph("generate", p.params(), p.nodes(), outs);
+        return PassManager.standard().run(new IrModule(m.name(), m.ir().layouts(), List.of(g))).graph("generate");
+    }
+
     /** The standard pass pipeline, verifying after every pass. */
     public static IrModule optimize(IrModule module) {
         return PassManager.standard().run(module);

@@ -15,6 +15,7 @@ import org.antlr.v4.runtime.BailErrorStrategy;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
@@ -68,13 +69,14 @@ public final class ModelParser {
     }
 
     /**
-     * Records syntax errors as diagnostics, at most one per source line: after a mistake ANTLR often
-     * trips again a few tokens later on the same line, and that second message only restates the first.
+     * Records syntax errors as diagnostics, at most one per source line and none right after another:
+     * after a mistake ANTLR often trips again a token or two later, and that message only restates the first.
      */
     private static final class SyntaxErrors extends BaseErrorListener {
         private final String file;
         private final Diagnostics diags;
         private final Set<Integer> lines = new HashSet<>();
+        private int lastAt = -10;
         int count;
 
         SyntaxErrors(String file, Diagnostics diags) {
@@ -85,7 +87,10 @@ public final class ModelParser {
         @Override
         public void syntaxError(Recognizer<?, ?> recognizer, Object offending, int line, int col, String msg, RecognitionException e) {
             count++;
-            if (!lines.add(line)) return;
+            int at = recognizer instanceof Parser p ? p.getCurrentToken().getTokenIndex() : -10;
+            boolean cascade = at >= 0 && at - lastAt <= 1;
+            lastAt = Math.max(lastAt, at);
+            if (cascade || !lines.add(line)) return;
             int width = 1;
             if (offending instanceof Token t && t.getType() != Token.EOF && t.getText() != null) {
                 width = Math.max(1, t.getText().length());

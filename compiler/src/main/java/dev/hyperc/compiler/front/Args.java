@@ -39,7 +39,7 @@ final class Args {
                 if (pos >= names.size()) {
                     throw new SemanticError(arg.span(), call.callee() + " takes at most " + names.size() + " argument"
                             + (names.size() == 1 ? "" : "s") + " (" + String.join(", ", names) + "), got " + call.args().size()
-                            + (call.piped() ? " counting the piped input" : ""));
+                            + (call.piped() ? " including the piped input" : ""));
                 }
                 a.bound.put(names.get(pos), arg.value());
                 a.spans.put(names.get(pos), arg.span());

@@ -248,7 +248,9 @@ final class Builtins {
         String act = activation(a);
         boolean bias = !a.has("bias") || bool(a.get("bias"));
         String name = layerName(a, "dense");
-        if (x.type().dtype() != DType.F32) throw new SemanticError(a.span("x"), "dense needs f32 input, got " + x.type());
+        if (x.type().dtype() != DType.F32) {
+            throw new SemanticError(a.span("x"), "dense needs f32 input, got " + x.type() + " (integer ids go through embedding; float(x) converts)");
+        }
         long in = x.type().shape().rank() == 0 ? 0 : x.type().shape().dim(-1).fixed();
         Init init = a.has("init") ? headInit(a.get("init"), in) : null;
         Value y = Layers.dense(c, name, x, units, bias, act, init);

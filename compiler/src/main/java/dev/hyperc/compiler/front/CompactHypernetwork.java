@@ -94,6 +94,8 @@ final class CompactHypernetwork {
             // The target layer: weights are views of this generator's output.
             c.namespace = savedNs + name + ".";
             ParamSource saved = c.params;
+            lo.exposeGenerated(new Layout(savedNs + name + ".layer" + (l + 1), Layout.Packing.CONTIGUOUS, List.of(
+                    new Layout.Entry("w", Shape.of(in, out), 0), new Layout.Entry("b", Shape.of(out), in * out)), p), g, true);
             c.params = new ParamSource.Generated(g, Layout.Packing.CONTIGUOUS);
             try {
                 String tl = "layer" + (l + 1);

@@ -37,6 +37,10 @@ final class Lowering {
     private final ModelFile file;
     private final Diagnostics diags;
     private final Map<String, TargetDef> targets = new LinkedHashMap<>();
+    /** Layouts of generated weights that have no target declaration (the compact hypernetwork form). */
+    private final Map<String, Layout> extraLayouts = new LinkedHashMap<>();
+    /** Generated flat weight vectors exposed as predict outputs, for export. */
+    private final Map<String, Value> generated = new LinkedHashMap<>();
     private final Map<String, Span> defined = new HashMap<>();
 
     private Scope scope;
@@ -87,6 +91,8 @@ final class Lowering {
             scope = new Scope(null, false);
             defined.clear();
             targets.clear();
+            extraLayouts.clear();
+            generated.clear();
             trainSpan = null;
             TrainConfig cfg = null;
             for (Decl d : file.decls()) {
@@ -120,10 +126,12 @@ final class Lowering {
                     Val v = scope.lookup(o, true);
                     if (v instanceof Val.Tensor t) b.output(o, t.value(), Graph.Role.RESULT);
                 }
+                for (Map.Entry<String, Value> g : generated.entrySet()) b.output(GENERATED + g.getKey(), g.getValue(), Graph.Role.RESULT);
             }
             graphs.add(b.build());
         }
-        List<Layout> layouts = targets.values().stream().map(TargetDef::layout).toList();
+        List<Layout> layouts = new ArrayList<>(targets.values().stream().map(TargetDef::layout).toList());
+        layouts.addAll(extraLayouts.values());
         var module = new dev.hyperc.compiler.ir.IrModule(file.name(), layouts, graphs);
         return new CompiledModel(file.name(), module, summary, train, List.copyOf(outputs));
     }
@@ -428,6 +436,15 @@ final class Lowering {
         return def;
     }
 
+    /** Prefix of predict outputs holding a generated flat weight vector, named after its layout. */
+    static final String GENERATED = "generated.";
+
+    /** Records that {@code flat} holds the weights laid out by {@code layout}, so they can be exported. */
+    void exposeGenerated(Layout layout, Value flat, boolean register) {
+        if (register) extraLayouts.putIfAbsent(layout.target(), layout);
+        if (ctx.parent == null) generated.putIfAbsent(layout.target(), flat);
+    }
+
     /** Applies a target to x with parameters carved out of the generated vector w. */
     Val applyTarget(TargetDef t, Expr.Call call) {
         Args a = Args.bind(call, "x", "weights");
@@ -449,6 +466,7 @@ final class Lowering {
             throw new SemanticError(a.span("weights"), "generated weights " + ws + " have leading axes " + wLead
                     + " that do not match the input's leading axes " + xs.dims().subList(0, dataLead));
         }
+        exposeGenerated(t.layout(), w, false);
         Ctx saved = ctx;
         Scope savedScope = scope;
         ctx = saved.target(new ParamSource.Generated(w, t.layout().packing()), dataLead, t.name() + ".", new HashMap<>());

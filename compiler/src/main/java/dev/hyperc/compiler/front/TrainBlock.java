@@ -140,7 +140,7 @@ final class TrainBlock {
     }
 
     private double rate(Args a, double dflt) {
-        double lr = opt(a, "lr", dflt);
+        double lr = a.has("lr") ? lo.real(a.get("lr")) : dflt;
         if (!(lr > 0 && lr < 10)) throw new SemanticError(a.span("lr"), "learning rate must be in (0, 10), got " + lr);
         return lr;
     }
@@ -158,7 +158,9 @@ final class TrainBlock {
         for (Expr item : items) {
             if (!(item instanceof Expr.Call call)) throw new SemanticError(item.span(), "a dataset is written as a call, e.g. mnist(task: 0)");
             if (!TrainConfig.DATASETS.contains(call.callee())) {
-                throw new SemanticError(call.calleeSpan(), "unknown dataset '" + call.callee() + "' (known: " + String.join(", ", TrainConfig.DATASETS) + ")");
+                String hint = Builtins.suggest(call.callee(), TrainConfig.DATASETS);
+                throw new SemanticError(call.calleeSpan(), "unknown dataset '" + call.callee() + "'"
+                        + (hint != null ? "; did you mean '" + hint + "'?" : " (known: " + String.join(", ", TrainConfig.DATASETS) + ")"));
             }
             Map<String, Object> args = new LinkedHashMap<>();
             Map<String, Span> seen = new HashMap<>();

@@ -44,6 +44,10 @@ public final class TrainingStep {
         Value t = b.add(new Op.Binary(Op.BinaryFn.ADD), step, scalar(b, 1));
         outputs.add(new Graph.Output(STEP, t, Graph.Role.STATE));
 
+        // A step whose loss is not finite changes nothing: every update and state output keeps its old value,
+        // so the trainer can re-run the batch to find the op that produced the NaN with the model intact.
+        Value loss = withGrads.outputs().stream().filter(o -> o.role() == Graph.Role.LOSS).findFirst().orElseThrow().value();
+        Value finite = b.add(new Op.Binary(Op.BinaryFn.EQ), b.add(new Op.Binary(Op.BinaryFn.SUB), loss, loss), scalar(b, 0));
         List<Value> g = new ArrayList<>();
         for (Graph.Output o : grads) g.add(o.value());
         if (cfg.clipNorm() > 0) g = clip(b, g, cfg.clipNorm());
@@ -59,9 +63,25 @@ public final class TrainingStep {
                 default -> throw new IllegalArgumentException("unknown optimizer " + opt.kind());
             }
         }
+        // Guard every write-back (parameters, optimizer state, batch-norm statistics) with the finiteness flag.
+        Map<String, Value> old = new HashMap<>();
+        for (Node n : withGrads.nodes()) {
+            if (n.op() instanceof Op.Param p) old.putIfAbsent("update:" + p.name(), n.result());
+            if (n.op() instanceof Op.State st) old.putIfAbsent("state:" + st.name(), n.result());
+        }
+        for (Node n : b.nodes()) if (n.op() instanceof Op.State st) old.putIfAbsent("state:" + st.name(), n.result());
+        List<Graph.Output> guarded = new ArrayList<>();
+        for (Graph.Output o : outputs) {
+            Value prev = old.get(o.role().text() + ":" + o.name());
+            if ((o.role() == Graph.Role.UPDATE || o.role() == Graph.Role.STATE) && prev != null) {
+                guarded.add(new Graph.Output(o.name(), b.add(new Op.Select(), finite, o.value(), prev), o.role()));
+            } else {
+                guarded.add(o);
+            }
+        }
         List<Node> nodes = new ArrayList<>(withGrads.nodes());
         nodes.addAll(b.nodes());
-        return new Graph("step", withGrads.params(), nodes, outputs);
+        return new Graph("step", withGrads.params(), nodes, guarded);
     }
 
     /** Adam (and AdamW's decoupled weight decay): moments, bias correction, update. */

@@ -83,8 +83,7 @@ public final class Main {
             }
             return 0;
         }
-        err.println("compile-and-run: training is not implemented yet in this build; use --emit ir, --emit summary, --emit grad-ir or --gradcheck");
-        return 3;
+        return TrainCommand.run(dev.hyperc.runtime.Model.compile(source.name(), source.text()), opts, out, err);
     }
 
     /** Exit status of a gradient check whose worst relative error exceeds {@link #GRADCHECK_TOLERANCE}. */
