@@ -44,14 +44,18 @@ import org.junit.jupiter.api.Test;
  * thread, so a loaded machine does not make the test flaky); a case still running after
  * {@value #HANG_LIMIT_S} s of wall-clock time is a hang. A failure prints the failing source, shrunk to a
  * minimal one that fails the same way.
+ *
+ * <p>{@code -Dhyperc.fuzz.seed=N -Dhyperc.fuzz.scale=K} runs other or more cases, to hunt for new bugs.
  */
 class FuzzTest {
-    static final long SEED = 0x5eed_c0deL;
-    static final int SINGLE_PER_MODEL = 560;
-    static final int MULTI_PER_MODEL = 40;
+    /** {@code -Dhyperc.fuzz.seed=N} and {@code -Dhyperc.fuzz.scale=K} explore further than the default run (K times the cases). */
+    static final long SEED = Long.getLong("hyperc.fuzz.seed", 0x5eed_c0deL);
+    static final int SCALE = Math.max(1, Integer.getInteger("hyperc.fuzz.scale", 1));
+    static final int SINGLE_PER_MODEL = 560 * SCALE;
+    static final int MULTI_PER_MODEL = 40 * SCALE;
     static final long CPU_LIMIT_MS = 2000;
     static final long HANG_LIMIT_S = 30;
-    static final int BUILTIN_CASES = 4000;
+    static final int BUILTIN_CASES = 4000 * SCALE;
 
     /** Tokens inserted besides the model's own: punctuation, keywords and awkward numbers. */
     static final List<String> EXTRA = List.of("(", ")", "[", "]", "{", "}", ",", ":", "=", "~", "|>", "+", "-", "*", "/", "^", "..",
@@ -429,7 +433,10 @@ class FuzzTest {
             // sizes whose product overflows 64 bits: reported as "long overflow" with no position
             "let big = zeros([1000000, 1000000, 1000000, 1000000])\nlet r = reshape(big, [10])\n",
             // an axis beyond the int range was silently wrapped
-            "let r = mean(m2, axis: 4294967296)\n");
+            "let r = mean(m2, axis: 4294967296)\n",
+            // a hypernetwork in a target body exported a weight vector of the throwaway probe graph
+            "target t2(q: f32[6]) = hypernetwork(q, q, conditioning_size: 6, input_size: 6, target_layer_sizes: [(6, 4)]) |> dense(2)\n"
+                    + "let r = t2(m2, zeros([B, params(t2)]))\n");
 
     @Test
     void formerCrashes() {

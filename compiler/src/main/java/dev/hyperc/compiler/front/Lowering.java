@@ -47,6 +47,8 @@ final class Lowering {
     private Ctx ctx;
     private boolean reporting;
     private Span trainSpan;
+    /** The graph of the mode being lowered (not a scan body's, not a target declaration's probe). */
+    private GraphBuilder rootBuilder;
 
     Lowering(ModelFile file, Diagnostics diags) {
         this.file = file;
@@ -87,6 +89,7 @@ final class Lowering {
         for (Ctx.Mode mode : Ctx.Mode.values()) {
             reporting = mode == Ctx.Mode.TRAIN;
             GraphBuilder b = new GraphBuilder(mode.name().toLowerCase(java.util.Locale.ROOT), ids);
+            rootBuilder = b;
             ctx = new Ctx(b, mode, new ParamSource.Learned(), mode == Ctx.Mode.TRAIN ? summary : frozen());
             scope = new Scope(null, false);
             defined.clear();
@@ -441,6 +444,10 @@ final class Lowering {
 
     /** Records that {@code flat} holds the weights laid out by {@code layout}, so they can be exported. */
     void exposeGenerated(Layout layout, Value flat, boolean register) {
+        Ctx top = ctx;
+        while (top.parent != null) top = top.parent;
+        // A target's body is first lowered into a throwaway probe graph to check it: nothing from there is exported.
+        if (top.b != rootBuilder) return;
         if (register) extraLayouts.putIfAbsent(layout.target(), layout);
         if (ctx.parent == null) generated.putIfAbsent(layout.target(), flat);
     }

@@ -79,9 +79,49 @@ public final class CpuExecutor {
 
     public int base(BufferRef r) { return Math.toIntExact(bases[r.buffer()] + r.offset()); }
 
+    private long[] nanos;
+    private long runs;
+
+    /** Starts recording time per kernel (off by default: it costs two clock reads per kernel). */
+    public void enableProfiling() { nanos = new long[steps.size()]; }
+
     /** Runs every kernel once. {@code seed} drives this run's noise. */
     public void run(long seed) {
-        for (Step s : steps) s.run(seed);
+        if (nanos == null) {
+            for (Step s : steps) s.run(seed);
+            return;
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            long t = System.nanoTime();
+            steps.get(i).run(seed);
+            nanos[i] += System.nanoTime() - t;
+        }
+        runs++;
+    }
+
+    /** Time per kernel (mean per run, ms) with its output view, largest first. */
+    public java.util.LinkedHashMap<String, Double> profileByKernel() {
+        java.util.LinkedHashMap<String, Double> out = new java.util.LinkedHashMap<>();
+        if (nanos == null || runs == 0) return out;
+        Integer[] order = new Integer[steps.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Long.compare(nanos[b], nanos[a]));
+        for (int i : order) {
+            var w = dev.hyperc.compiler.lower.Kernels.writes(schedule.kernels().get(i));
+            out.put("#" + i + " " + steps.get(i).name() + " " + (w.isEmpty() ? "" : java.util.Arrays.toString(w.get(0).shape())), nanos[i] / 1e6 / runs);
+        }
+        return out;
+    }
+
+    /** Time per kernel kind (mean per run, ms), largest first; empty unless profiling was enabled. */
+    public java.util.LinkedHashMap<String, Double> profile() {
+        java.util.Map<String, Double> byKind = new java.util.HashMap<>();
+        if (nanos != null && runs > 0) {
+            for (int i = 0; i < steps.size(); i++) byKind.merge(steps.get(i).name(), nanos[i] / 1e6 / runs, Double::sum);
+        }
+        java.util.LinkedHashMap<String, Double> out = new java.util.LinkedHashMap<>();
+        byKind.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
     }
 
     /** Runs with a check after every kernel that its outputs are finite; names the first kernel that is not. */
@@ -141,7 +181,7 @@ public final class CpuExecutor {
                 int rows = loop.rows();
                 int nodes = loop.nodeCount();
                 yield step(name, o, seed -> {
-                    if (rows >= 2 && (long) rows * FusedLoop.CHUNK >= 8192) {
+                    if (rows >= 2 && f.out().numel() >= 8192) {
                         pool.forRange(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
                     } else {
                         loop.run(0, rows, scratch.chunks(0, nodes), seed);

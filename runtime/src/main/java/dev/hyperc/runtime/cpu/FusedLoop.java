@@ -107,41 +107,48 @@ final class FusedLoop {
         return nodes.size() - 1;
     }
 
+    /** Work units: each row of the coalesced index space is cut into CHUNK-sized pieces, so one long row still parallelises. */
     int rows() {
         int r = 1;
         for (int k = 0; k < shape.length - 1; k++) r *= shape[k];
-        return r;
+        return r * chunksPerRow();
     }
 
-    /** Evaluates rows [from, to); {@code scratch} holds one CHUNK-sized array per node. */
+    private int chunksPerRow() { return (shape[shape.length - 1] + CHUNK - 1) / CHUNK; }
+
+    /** Evaluates work units [from, to); {@code scratch} holds one CHUNK-sized array per node. */
     void run(int from, int to, float[][] scratch, long seed) {
         int inner = shape[shape.length - 1];
+        int per = chunksPerRow();
         int ops = bases.length;
         int[] rowBase = new int[ops];
         int[] idx = new int[Math.max(1, shape.length - 1)];
-        for (int row = from; row < to; row++) {
-            // Multi-index of this row over the outer axes.
-            int r = row;
-            for (int k = shape.length - 2; k >= 0; k--) {
-                idx[k] = r % shape[k];
-                r /= shape[k];
+        int lastRow = -1;
+        for (int unit = from; unit < to; unit++) {
+            int row = unit / per, c0 = (unit % per) * CHUNK;
+            if (row != lastRow) {
+                // Multi-index of this row over the outer axes.
+                int r = row;
+                for (int k = shape.length - 2; k >= 0; k--) {
+                    idx[k] = r % shape[k];
+                    r /= shape[k];
+                }
+                for (int o = 0; o < ops; o++) {
+                    int b = bases[o];
+                    for (int k = 0; k < shape.length - 1; k++) b += idx[k] * strides[o][k];
+                    rowBase[o] = b;
+                }
+                lastRow = row;
             }
-            for (int o = 0; o < ops; o++) {
-                int b = bases[o];
-                for (int k = 0; k < shape.length - 1; k++) b += idx[k] * strides[o][k];
-                rowBase[o] = b;
-            }
-            for (int c0 = 0; c0 < inner; c0 += CHUNK) {
-                int len = Math.min(CHUNK, inner - c0);
-                long flat0 = (long) row * inner + c0;
-                for (int i = 0; i < nodes.size(); i++) eval(i, nodes.get(i), scratch, len, rowBase, c0, flat0, seed);
-                float[] res = scratch[root];
-                int os = strides[0][shape.length - 1];
-                int ob = rowBase[0] + c0 * os;
-                float[] dst = out.data();
-                if (os == 1) System.arraycopy(res, 0, dst, ob, len);
-                else for (int j = 0; j < len; j++) dst[ob + j * os] = res[j];
-            }
+            int len = Math.min(CHUNK, inner - c0);
+            long flat0 = (long) row * inner + c0;
+            for (int i = 0; i < nodes.size(); i++) eval(i, nodes.get(i), scratch, len, rowBase, c0, flat0, seed);
+            float[] res = scratch[root];
+            int os = strides[0][shape.length - 1];
+            int ob = rowBase[0] + c0 * os;
+            float[] dst = out.data();
+            if (os == 1) System.arraycopy(res, 0, dst, ob, len);
+            else for (int j = 0; j < len; j++) dst[ob + j * os] = res[j];
         }
     }
 

@@ -1,0 +1,75 @@
+package dev.hyperc.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hyperc.runtime.cli.Main;
+import dev.hyperc.runtime.io.SafeTensors;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher's training job on kata (synthetic data, seconds): checkpoints, exact resume, refusal, export, JSON. */
+class LauncherTrainingTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    static String kata() { return Golden.root().resolve("models/kata.hyper").toString(); }
+
+    static double finalLoss(String json) {
+        Matcher m = Pattern.compile("\"final\"[^}]*\"test_loss\"\\s*:\\s*([-0-9.eE]+)").matcher(json);
+        assertTrue(m.find(), json);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void resumeContinuesExactlyAndExportWritesSafetensors(@TempDir Path dir) throws Exception {
+        Run straight = run(kata(), "--epochs", "4", "--json", "--threads", "2");
+        assertEquals(0, straight.code(), straight.err());
+        Path ck = dir.resolve("ck");
+        Run first = run(kata(), "--epochs", "2", "--checkpoint", ck.toString(), "--json", "--threads", "2");
+        assertEquals(0, first.code(), first.err());
+        assertTrue(Files.exists(ck.resolve("checkpoint.hyperckpt")));
+        Path export = dir.resolve("kata.safetensors");
+        Run resumed = run(kata(), "--epochs", "4", "--checkpoint", ck.toString(), "--resume", "--json", "--threads", "2",
+                "--export", export.toString());
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("\"epoch\": 3") && !resumed.out().contains("\"epoch\": 1"), resumed.out());
+        assertEquals(finalLoss(straight.out()), finalLoss(resumed.out()), 0.0, "resume must continue exactly");
+
+        var st = SafeTensors.read(export);
+        assertArrayEquals(new int[] {16, 32}, st.tensors().get("mlp.dense_1.w").shape());
+        assertArrayEquals(new int[] {4}, st.tensors().get("mlp.dense_2.b").shape());
+        assertEquals("kata", st.metadata().get("model"));
+    }
+
+    @Test
+    void checkpointOfAnotherModelIsRefused(@TempDir Path dir) {
+        Path ck = dir.resolve("ck");
+        assertEquals(0, run(kata(), "--epochs", "1", "--checkpoint", ck.toString(), "--json").code());
+        Path other = Golden.root().resolve("tests/gradcheck/edifice_small.hyper");
+        Run r = run(other.toString(), "--checkpoint", ck.toString(), "--resume");
+        assertEquals(3, r.code());
+        assertTrue(r.err().contains("was written for model 'kata'"), r.err());
+    }
+
+    @Test
+    void humanOutputHasTheEpochTable() {
+        Run r = run(kata(), "--epochs", "2", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("[  1/  2]") && r.out().contains("[  2/  2]") && r.out().contains("[FINAL]"), r.out());
+        assertTrue(!r.out().contains("Exception") && !r.err().contains("Exception"), r.err());
+    }
+}
