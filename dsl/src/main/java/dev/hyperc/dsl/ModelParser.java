@@ -57,6 +57,8 @@ public final class ModelParser {
             parser.getInterpreter().setPredictionMode(PredictionMode.LL);
             try {
                 tree = parser.file();
+            } catch (SyntaxErrors.TooMany e) {
+                return Optional.empty();
             } catch (RuntimeException e) {
                 diags.error(Span.of(source.name(), 1, 1), "could not parse this file: " + e.getMessage());
                 return Optional.empty();
@@ -84,11 +86,19 @@ public final class ModelParser {
             this.diags = diags;
         }
 
+        /** Thrown to stop parsing once the diagnostics are full: the rest of a garbled file only costs time. */
+        static final class TooMany extends RuntimeException {
+            TooMany() {
+                super(null, null, false, false);
+            }
+        }
+
         @Override
         public void syntaxError(Recognizer<?, ?> recognizer, Object offending, int line, int col, String msg, RecognitionException e) {
+            if (diags.errorCount() >= Diagnostics.MAX_ERRORS) throw new TooMany();
             count++;
             int at = recognizer instanceof Parser p ? p.getCurrentToken().getTokenIndex() : -10;
-            boolean cascade = at >= 0 && at - lastAt <= 1;
+            boolean cascade = at >= 0 && at - lastAt <= 2;
             lastAt = Math.max(lastAt, at);
             if (cascade || !lines.add(line)) return;
             int width = 1;

@@ -15,11 +15,12 @@ public final class SourceFile {
 
     public SourceFile(String name, String text) {
         this.name = name;
-        this.text = text;
+        // A byte-order mark (some Windows editors write one) is invisible to the user: it is not part of line 1.
+        this.text = text.startsWith("\uFEFF") ? text.substring(1) : text;
         List<Integer> starts = new ArrayList<>();
         starts.add(0);
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) == '\n') starts.add(i + 1);
+        for (int i = 0; i < this.text.length(); i++) {
+            if (this.text.charAt(i) == '\n') starts.add(i + 1);
         }
         this.lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
     }

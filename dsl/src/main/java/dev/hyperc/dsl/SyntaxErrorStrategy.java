@@ -1,9 +1,7 @@
 package dev.hyperc.dsl;
 
 import dev.hyperc.dsl.grammar.HyperLexer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import org.antlr.v4.runtime.DefaultErrorStrategy;
@@ -32,12 +30,17 @@ final class SyntaxErrorStrategy extends DefaultErrorStrategy {
 
     @Override
     protected void reportNoViableAlternative(Parser p, NoViableAltException e) {
-        report(p, e.getOffendingToken(), e.getExpectedTokens(), null, e);
+        // Prediction may look several tokens ahead before it fails; what it expected then belongs to the
+        // decision's first token, not to the offending one, so listing it would mislead.
+        boolean lookedAhead = e.getStartToken() != null && e.getStartToken().getTokenIndex() != e.getOffendingToken().getTokenIndex();
+        report(p, e.getOffendingToken(), lookedAhead ? null : e.getExpectedTokens(), null, e);
     }
 
     @Override
     protected void reportInputMismatch(Parser p, InputMismatchException e) {
-        report(p, e.getOffendingToken(), e.getExpectedTokens(), null, e);
+        // ANTLR attaches the expectations of the last state that could have ended a loop (after 'xs' in
+        // "scan x in xs with ()" it lists operators); what the parser wanted at the offending token is clearer.
+        report(p, e.getOffendingToken(), p.getExpectedTokens(), null, e);
     }
 
     @Override
@@ -64,7 +67,7 @@ final class SyntaxErrorStrategy extends DefaultErrorStrategy {
     private static void report(Parser p, Token at, IntervalSet expected, IntervalSet missing, RecognitionException e) {
         Vocabulary voc = p.getVocabulary();
         TokenStream tokens = p.getInputStream();
-        Token opener = unclosedOpener(tokens, at, expected, voc);
+        Token opener = unclosedOpener(tokens, at, expected);
         if (opener != null) {
             String closer = closerOf(opener.getText());
             p.notifyErrorListeners(opener, "syntax error: this '" + opener.getText() + "' is never closed: expected '" + closer
@@ -93,28 +96,44 @@ final class SyntaxErrorStrategy extends DefaultErrorStrategy {
      * The innermost bracket left open before {@code at}, when the parser wants its closer and {@code at}
      * starts a new line (or is the end of the file): the classic forgotten ')' or ']'.
      */
-    private static Token unclosedOpener(TokenStream tokens, Token at, IntervalSet expected, Vocabulary voc) {
+    private static Token unclosedOpener(TokenStream tokens, Token at, IntervalSet expected) {
         if (expected == null || at.getTokenIndex() <= 0) return null;
+        if (!(expected.contains(CLOSE_PAREN) || expected.contains(CLOSE_BRACKET) || expected.contains(CLOSE_BRACE))) return null;
         Token prev = tokens.get(at.getTokenIndex() - 1);
         if (at.getType() != Token.EOF && at.getLine() == prev.getLine()) return null;
-        Deque<Token> open = new ArrayDeque<>();
-        for (int i = 0; i < at.getTokenIndex(); i++) {
-            Token t = tokens.get(i);
-            switch (t.getText()) {
-                case "(", "[", "{" -> open.push(t);
-                case ")", "]", "}" -> {
-                    if (!open.isEmpty() && closerOf(open.peek().getText()).equals(t.getText())) open.pop();
+        // Walk back to the innermost bracket that is still open: closers seen on the way cancel openers.
+        int depth = 0;
+        for (int i = at.getTokenIndex() - 1; i >= 0; i--) {
+            int type = tokens.get(i).getType();
+            if (type == CLOSE_PAREN || type == CLOSE_BRACKET || type == CLOSE_BRACE) {
+                depth++;
+            } else if (type == OPEN_PAREN || type == OPEN_BRACKET || type == OPEN_BRACE) {
+                if (depth > 0) {
+                    depth--;
+                } else {
+                    Token open = tokens.get(i);
+                    return expected.contains(closerType(type)) ? open : null;
                 }
-                default -> {}
             }
-        }
-        if (open.isEmpty()) return null;
-        String closer = "'" + closerOf(open.peek().getText()) + "'";
-        for (int type : expected.toList()) {
-            if (closer.equals(voc.getLiteralName(type))) return open.peek();
         }
         return null;
     }
+
+    private static int closerType(int opener) {
+        return opener == OPEN_PAREN ? CLOSE_PAREN : opener == OPEN_BRACKET ? CLOSE_BRACKET : CLOSE_BRACE;
+    }
+
+    /** The grammar's implicit token types for brackets, looked up by their literal names. */
+    private static int type(String literal) {
+        Vocabulary voc = HyperLexer.VOCABULARY;
+        for (int t = 1; t <= voc.getMaxTokenType(); t++) {
+            if (literal.equals(voc.getLiteralName(t))) return t;
+        }
+        throw new IllegalStateException("no token " + literal + " in the grammar");
+    }
+
+    private static final int OPEN_PAREN = type("'('"), CLOSE_PAREN = type("')'"), OPEN_BRACKET = type("'['"),
+            CLOSE_BRACKET = type("']'"), OPEN_BRACE = type("'{'"), CLOSE_BRACE = type("'}'");
 
     private static String closerOf(String opener) {
         return switch (opener) {
@@ -146,6 +165,8 @@ final class SyntaxErrorStrategy extends DefaultErrorStrategy {
         List<String> words = new ArrayList<>();
         List<Integer> exprStart = List.of(HyperLexer.ID, HyperLexer.INT, HyperLexer.FLOAT, HyperLexer.STRING, HyperLexer.SCAN);
         if (types.containsAll(exprStart)) {
+            // Where an argument may start, every keyword may too, as its name (dense(64, init: glorot)): not worth listing.
+            if (types.containsAll(KEYWORDS)) types.removeAll(KEYWORDS);
             types.removeAll(exprStart);
             types.removeIf(t -> List.of("'('", "'['", "'-'").contains(voc.getLiteralName(t)));
             words.add("an expression");

@@ -72,7 +72,10 @@ final class Builtins {
                 Args a = Args.bind(call, "x", "axis?", "momentum?", "eps?", "name?");
                 Value x = x(a);
                 int rank = x.type().rank();
-                int axis = a.has("axis") ? lo.axis(a.get("axis")) : (rank == 4 || rank == 5 ? rank - 3 : rank - 1);
+                // The default feature axis is found from the example's own rank (leading batch-like axes not counted),
+                // so that a target body picks the same axis when declared and when applied to more leading axes:
+                // channels of [..., C, H, W] images, else the last axis.
+                int axis = a.has("axis") ? lo.axis(a.get("axis")) : (rank - c.lead >= 3 ? rank - 3 : rank - 1);
                 String name = layerName(a, "batch_norm");
                 Value y = Layers.batchNorm(c, name, x, axis, a.has("momentum") ? lo.real(a.get("momentum")) : 0.1,
                         a.has("eps") ? lo.real(a.get("eps")) : 1e-5);
@@ -81,7 +84,7 @@ final class Builtins {
             case "dropout" -> {
                 Args a = Args.bind(call, "x", "rate");
                 double rate = lo.real(a.get("rate"));
-                if (!(rate >= 0 && rate < 1)) throw new SemanticError(a.span("rate"), "dropout rate must be in [0, 1), got " + rate);
+                if (!(rate >= 0 && rate < 1)) throw new SemanticError(a.span("rate"), "dropout rate must be in [0, 1), got " + Lowering.num(rate));
                 yield layerRow(call, "dropout", Layers.dropout(c, x(a), rate));
             }
             case "hypernetwork" -> new CompactHypernetwork(lo).lower(call);
@@ -249,7 +252,7 @@ final class Builtins {
         boolean bias = !a.has("bias") || bool(a.get("bias"));
         String name = layerName(a, "dense");
         if (x.type().dtype() != DType.F32) {
-            throw new SemanticError(a.span("x"), "dense needs f32 input, got " + x.type() + " (integer ids go through embedding; float(x) converts)");
+            throw new SemanticError(a.span("x"), "dense needs f32 input, got " + x.type() + "; integer ids need an embedding first (or float(...) to use them as numbers)");
         }
         long in = x.type().shape().rank() == 0 ? 0 : x.type().shape().dim(-1).fixed();
         Init init = a.has("init") ? headInit(a.get("init"), in) : null;

@@ -208,6 +208,11 @@ final class Lowering {
                 + " (" + memory(elems * 4.0) + "); no backend can hold more than " + Summary.group(MAX_ELEMENTS) + " elements in one tensor";
     }
 
+    /** A number as the user would write it: 50, not 50.0. */
+    static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
     /** Bytes in binary units, up to exbibytes: an absurd size should read as absurd. */
     static String memory(double bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -252,15 +257,19 @@ final class Lowering {
                 TensorType t = type(n.type());
                 if (t.dtype() != DType.F32) throw new SemanticError(n.type().span(), "noise must be f32");
                 Expr.Call dist = n.distribution();
+                if (!dist.callee().equals("uniform") && !dist.callee().equals("normal")) {
+                    throw new SemanticError(dist.calleeSpan(), "unknown noise distribution '" + dist.callee()
+                            + "' (use uniform(a, b) or normal(mean, std))");
+                }
                 Args a = Args.bind(dist, "a", "b");
                 double lo = real(a.get("a")), hi = real(a.get("b"));
                 Init.Distribution kind = switch (dist.callee()) {
                     case "uniform" -> {
-                        if (!(lo < hi)) throw new SemanticError(dist.span(), "uniform(a, b) needs a < b, got " + lo + " and " + hi);
+                        if (!(lo < hi)) throw new SemanticError(dist.span(), "uniform(a, b) needs a < b, got " + num(lo) + " and " + num(hi));
                         yield Init.Distribution.UNIFORM;
                     }
                     case "normal" -> {
-                        if (!(hi > 0)) throw new SemanticError(dist.span(), "normal(mean, std) needs std > 0, got " + hi);
+                        if (!(hi > 0)) throw new SemanticError(dist.span(), "normal(mean, std) needs std > 0, got " + num(hi));
                         yield Init.Distribution.NORMAL;
                     }
                     default -> throw new SemanticError(dist.calleeSpan(), "unknown noise distribution '" + dist.callee()
@@ -403,6 +412,9 @@ final class Lowering {
     private TargetDef declareTarget(Decl.Target t) {
         TensorType example = type(t.argType());
         if (example.dtype() != DType.F32) throw new SemanticError(t.argType().span(), "a target's input must be f32");
+        if (example.rank() == 0) {
+            throw new SemanticError(t.argType().span(), "a target's input needs at least one axis (its layers read their sizes from it), e.g. f32[1]");
+        }
         if (example.shape().hasBatch()) {
             throw new SemanticError(t.argType().span(), "a target's input type is one example's shape; leave out the batch dimension B");
         }
@@ -476,7 +488,7 @@ final class Lowering {
         exposeGenerated(t.layout(), w, false);
         Ctx saved = ctx;
         Scope savedScope = scope;
-        ctx = saved.target(new ParamSource.Generated(w, t.layout().packing()), dataLead, t.name() + ".", new HashMap<>());
+        ctx = saved.target(new ParamSource.Generated(w, t.layout().packing(), t.layout().entries()), dataLead, t.name() + ".", new HashMap<>());
         scope = new Scope(rootScope(savedScope), true);
         try {
             scope.names.put(t.decl().argName(), new Val.Tensor(x));

@@ -5,6 +5,7 @@ import dev.hyperc.compiler.ir.Init;
 import dev.hyperc.compiler.ir.Layout;
 import dev.hyperc.compiler.ir.Op;
 import dev.hyperc.compiler.ir.Shape;
+import dev.hyperc.compiler.ir.ShapeError;
 import dev.hyperc.compiler.ir.TensorType;
 import dev.hyperc.compiler.ir.Value;
 import java.util.ArrayList;
@@ -94,13 +95,21 @@ interface ParamSource {
         private final Value flat;
         private final List<Dim> lead;
         private final Layout.Packing packing;
+        /** The declared layout when applying a target: each layer must ask for exactly the parameters it recorded. */
+        private final List<Layout.Entry> expected;
+        private int next;
         private long offset;
 
         Generated(Value flat, Layout.Packing packing) {
+            this(flat, packing, null);
+        }
+
+        Generated(Value flat, Layout.Packing packing, List<Layout.Entry> expected) {
             this.flat = flat;
             Shape s = flat.type().shape();
             this.lead = s.dims().subList(0, s.rank() - 1);
             this.packing = packing;
+            this.expected = expected;
         }
 
         public List<Dim> lead() { return lead; }
@@ -108,6 +117,18 @@ interface ParamSource {
         public boolean generated() { return true; }
 
         public List<Value> layer(Ctx ctx, String layer, List<ParamSpec> specs) {
+            if (expected != null) {
+                // Applied to inputs of another rank, a layer can read its sizes from other axes than when the
+                // target was declared (batch_norm's default axis, say); the layout would then not fit.
+                for (ParamSpec s : specs) {
+                    Layout.Entry e = next < expected.size() ? expected.get(next) : null;
+                    if (e == null || !e.shape().equals(s.shape())) {
+                        throw new ShapeError("applied here, this layer would need parameters " + s.shape() + " but the target was declared with "
+                                + (e == null ? "no more parameters" : e.shape()) + "; apply the target to inputs shaped like its declared argument");
+                    }
+                    next++;
+                }
+            }
             long layerSize = 0;
             for (ParamSpec s : specs) layerSize += s.shape().numel().fixed();
             int axis = lead.size();

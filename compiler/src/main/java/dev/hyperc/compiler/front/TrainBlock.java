@@ -141,7 +141,7 @@ final class TrainBlock {
 
     private double rate(Args a, double dflt) {
         double lr = a.has("lr") ? lo.real(a.get("lr")) : dflt;
-        if (!(lr > 0 && lr < 10)) throw new SemanticError(a.span("lr"), "learning rate must be in (0, 10), got " + lr);
+        if (!(lr > 0 && lr < 10)) throw new SemanticError(a.span("lr"), "learning rate must be in (0, 10), got " + Lowering.num(lr));
         return lr;
     }
 

@@ -1,0 +1,423 @@
+package dev.hyperc.runtime.cpu.kernels;
+
+import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.MR;
+import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.MR_NARROW;
+import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR;
+import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_NARROW;
+
+/**
+ * Single-precision matrix multiply C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] (+ C), BLIS-style.
+ *
+ * <p><b>Operands.</b> A and B are strided views {@code (array, offset, rowStride, colStride)}: element (i, p) of A
+ * is {@code a[aOff + i·aRs + p·aCs]}, so a transposed operand is the same array with the strides swapped and
+ * needs no copy. C is row-major with leading dimension {@code ldc} (unit column stride, so the micro-kernel can
+ * store whole vectors).
+ *
+ * <p><b>Algorithm.</b> The classic five-loop blocking: a KC × NC slab of B is packed into NR-wide column panels,
+ * an MC × KC block of A into MR-tall row panels (packing absorbs any strides or transpose and zero-pads edges),
+ * then {@link GemmMicroKernel} multiplies one A panel by one B panel with an MR × NR block of C in registers
+ * (6 × 32, or 12 × 16 when N is narrow: see {@link #narrow}).
+ * Edge tiles are computed into a small tile and added to C with the same rounding as a full tile
+ * ({@code fma(acc, alpha, c)}), so an element's value never depends on which tile or thread produced it.
+ *
+ * <p><b>Threads.</b> The output is split into contiguous column (or, when C is tall and narrow, row) ranges in
+ * whole tiles, one per thread; each thread packs what it needs into its own thread-local scratch, which is
+ * allocated once per thread at fixed size. The reduction over K happens inside one thread in a fixed order, so
+ * the result is bitwise independent of the thread count. M = 1 and N = 1 go to {@link Gemv}, which reads the
+ * operands in place (packing a matrix that is used once would double the memory traffic).
+ *
+ * <p><b>Blocking</b> (defaults measured on this machine: AMD EPYC Zen 4, 32 KiB L1d and 1 MiB L2 per core, 32 MiB
+ * L3; see {@code GemmBench}): KC = 256 so that an A micro-panel (6 KiB) plus a B micro-panel (32 KiB) stream
+ * from L1/L2; MC = 144 so that the packed A block (144 KiB) sits in L2; NC = 2048 keeps the packed B slab (2 MiB
+ * per thread) in L3. They can be overridden with the system properties {@code hyperc.gemm.kc/mc/nc} for tuning.
+ */
+public final class Gemm {
+    static final int KC = Integer.getInteger("hyperc.gemm.kc", 256);
+    static final int MC = roundUp(Integer.getInteger("hyperc.gemm.mc", 144), MR_NARROW);
+    static final int NC = roundUp(Integer.getInteger("hyperc.gemm.nc", 2048), NR);
+
+    /** Below this many flops a product runs on the caller only: waking the pool costs a few microseconds. */
+    static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** In a batch, products below this many flops are distributed whole over the threads. */
+    static final long BATCH_SPLIT_FLOPS = 1L << 24;
+
+    private Gemm() {}
+
+    /** Per-thread packing buffers, sized once from the block sizes: no allocation per call. */
+    static final class Scratch {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[KC * NC];
+        final float[] tile = new float[Math.max(MR * NR, MR_NARROW * NR_NARROW)];
+        final int[] gather = new int[GemmMicroKernel.VL];
+        final int[] gatherA = new int[4 * GemmMicroKernel.VL];
+    }
+
+    static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * C = alpha · op(A) · op(B), or C += alpha · op(A) · op(B) when {@code accumulate}.
+     *
+     * @param par the pool to run on, or {@code null} to run on the calling thread only
+     */
+    public static void gemm(Parallel par, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            boolean accumulate, float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("negative GEMM size " + m + "×" + n + "×" + k);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        if (m == 1) {
+            Gemv.vecMat(par, n, k, alpha, a, aOff, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, 1);
+            return;
+        }
+        if (n == 1) { // C[:,0]ᵀ = B[:,0]ᵀ · Aᵀ
+            Gemv.vecMat(par, m, k, alpha, b, bOff, bRs, a, aOff, aCs, aRs, accumulate, c, cOff, ldc);
+            return;
+        }
+        int threads = par == null ? 1 : par.threads();
+        if (threads == 1 || 2L * m * n * k < PARALLEL_MIN_FLOPS) {
+            blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            return;
+        }
+        Task t = Task.acquire();
+        try {
+            t.set(m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            boolean narrow = narrow(n);
+            int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+            int mt = (m + mr - 1) / mr, nt = (n + nr - 1) / nr;
+            t.narrow = narrow;
+            t.splitRows = splitRows(m, n, k, threads, mt, nt, aRs, bCs);
+            par.forChunks(t.splitRows ? mt : nt, t);
+        } finally {
+            t.release();
+        }
+    }
+
+    /**
+     * {@code count} independent products C_g = alpha · op(A_g) · op(B_g) (+ C_g), where operand X_g starts at
+     * {@code xOff + g · xStride}. A batch stride of 0 broadcasts that operand to every product. With
+     * {@code cStride == 0} the products are summed into the one C (in order g = 0, 1, …).
+     *
+     * <p>Small products (the per-sample generated weights of a hypernetwork: 64 × (1×784·784×128)) are handed
+     * out whole to the threads, each running the serial kernel (a GEMV for M = 1); large ones run one after
+     * another, each using all threads. A broadcast B with contiguous A and C batches becomes one tall GEMM.
+     */
+    public static void batched(Parallel par, int count, int m, int n, int k, float alpha,
+                               float[] a, int aOff, int aStride, int aRs, int aCs,
+                               float[] b, int bOff, int bStride, int bRs, int bCs,
+                               boolean accumulate, float[] c, int cOff, int cStride, int ldc) {
+        if (count <= 0 || m == 0 || n == 0) return;
+        if (count == 1) {
+            gemm(par, m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            return;
+        }
+        if (bStride == 0 && cStride != 0 && aStride == m * aRs && cStride == m * ldc) {
+            // [G, M, K] · [K, N] with A and C rows evenly spaced across the batch: one [G·M, K] · [K, N].
+            gemm(par, count * m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            return;
+        }
+        int threads = par == null ? 1 : par.threads();
+        long flops = 2L * m * n * k;
+        if (cStride == 0 || threads == 1 || flops >= BATCH_SPLIT_FLOPS || count < threads) {
+            for (int g = 0; g < count; g++) {
+                gemm(par, m, n, k, alpha, a, aOff + g * aStride, aRs, aCs, b, bOff + g * bStride, bRs, bCs,
+                        accumulate || (cStride == 0 && g > 0), c, cOff + g * cStride, ldc);
+            }
+            return;
+        }
+        BatchTask t = BatchTask.acquire();
+        try {
+            t.set(m, n, k, alpha, a, aOff, aStride, aRs, aCs, b, bOff, bStride, bRs, bCs, accumulate, c, cOff, cStride, ldc);
+            par.forChunks(count, t);
+        } finally {
+            t.release();
+        }
+    }
+
+    /**
+     * Whether to give each thread a range of rows (else of columns). A thread packs all of the operand that it
+     * does not split, so the choice minimises the duplicated packing, weighting an element by how it is packed:
+     * a row-major B panel is a vector copy (1), a column-major A panel a short contiguous copy (2), and a
+     * transposing pack (row-major A, column-major B) a strided scalar scatter (4). Either way a thread must get
+     * at least two tiles, or the split goes to the other dimension.
+     */
+    static boolean splitRows(long m, long n, long k, int threads, int mt, int nt, int aRs, int bCs) {
+        if (mt < 2 * threads) return false;
+        if (nt < 2 * threads) return true;
+        long wa = aRs == 1 ? 2 : 4, wb = bCs == 1 ? 1 : 4;
+        long byCols = wa * m * k + wb * k * n / threads, byRows = wb * k * n + wa * m * k / threads;
+        return byRows < byCols;
+    }
+
+    // ------------------------------------------------------------------ the blocked serial product
+
+    /**
+     * Whether to use the 12 × 16 kernel: when it pads N to fewer columns than the 6 × 32 one, for N up to a few
+     * panels (beyond that the padding is a small fraction either way and the wide kernel is faster).
+     */
+    static boolean narrow(int n) {
+        return n <= 4 * NR && roundUp(n, NR_NARROW) < roundUp(n, NR);
+    }
+
+    /**
+     * The product on the calling thread by the blocked algorithm alone (never the GEMV path), so that every element
+     * is computed the same way whatever M, N or the caller's blocking of the problem: used by the convolutions.
+     */
+    static void serial(int m, int n, int k, float alpha, float[] a, int aOff, int aRs, int aCs,
+                       float[] b, int bOff, int bRs, int bCs, boolean accumulate, float[] c, int cOff, int ldc) {
+        if (m <= 0 || n <= 0) return;
+        if (k == 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+    }
+
+    /** C[m0:m1, n0:n1] of the product, on the calling thread. */
+    static void blocked(boolean narrow, int m0, int m1, int n0, int n1, int k, float alpha,
+                        float[] a, int aOff, int aRs, int aCs,
+                        float[] b, int bOff, int bRs, int bCs,
+                        boolean accumulate, float[] c, int cOff, int ldc) {
+        Scratch s = SCRATCH.get();
+        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        for (int jc = n0; jc < n1; jc += NC) {
+            int nc = Math.min(NC, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(s.b, b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, nr, s.gather);
+                boolean overwrite = pc == 0 && !accumulate;
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
+                    macroKernel(narrow, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
+                }
+            }
+        }
+    }
+
+    /** One packed MC × KC block of A times one packed KC × NC slab of B into C. */
+    private static void macroKernel(boolean narrow, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
+                                    float[] c, int co, int ldc) {
+        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        for (int jr = 0; jr < nc; jr += nr) {
+            int w = Math.min(nr, nc - jr), bo = jr * kc;
+            for (int ir = 0; ir < mc; ir += mr) {
+                int h = Math.min(mr, mc - ir), ao = ir * kc, cij = co + ir * ldc + jr;
+                if (h == mr && w == nr) {
+                    if (narrow) GemmMicroKernel.narrow(kc, s.a, ao, s.b, bo, c, cij, ldc, alpha, overwrite);
+                    else GemmMicroKernel.wide(kc, s.a, ao, s.b, bo, c, cij, ldc, alpha, overwrite);
+                } else {
+                    float[] t = s.tile;
+                    if (narrow) GemmMicroKernel.narrow(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
+                    else GemmMicroKernel.wide(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
+                    for (int i = 0; i < h; i++) {
+                        int ci = cij + i * ldc, ti = i * nr;
+                        if (overwrite) for (int j = 0; j < w; j++) c[ci + j] = t[ti + j] * alpha;
+                        else for (int j = 0; j < w; j++) c[ci + j] = Math.fma(t[ti + j], alpha, c[ci + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs the kc × nc block of B at {@code off} into nr-wide panels: panel q holds {@code dst[q·kc·nr + p·nr + j]}
+     * = B[p, q·nr + j], zero past column nc. Row-major B copies whole vectors; other layouts copy by element,
+     * reading each source column contiguously when it is (a transposed B).
+     */
+    static void packB(float[] dst, float[] b, int off, int rs, int cs, int kc, int nc, int nr, int[] gatherIdx) {
+        int[] gather = null;
+        if (cs != 1 && gatherFriendly(cs, GemmMicroKernel.VL) && (long) cs * GemmMicroKernel.VL < Integer.MAX_VALUE) {
+            gather = gatherIdx;
+            for (int l = 0; l < GemmMicroKernel.VL; l++) gather[l] = l * cs;
+        }
+        for (int jp = 0; jp < nc; jp += nr) {
+            int w = Math.min(nr, nc - jp), d = jp * kc, src = off + jp * cs;
+            if (cs == 1 && w == nr) {
+                for (int p = 0; p < kc; p++) {
+                    int sp = src + p * rs, dp = d + p * nr;
+                    for (int v = 0; v < nr; v += GemmMicroKernel.VL) {
+                        jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, b, sp + v).intoArray(dst, dp + v);
+                    }
+                }
+            } else if (cs == 1) {
+                for (int p = 0; p < kc; p++) {
+                    int sp = src + p * rs, dp = d + p * nr;
+                    for (int j = 0; j < w; j++) dst[dp + j] = b[sp + j];
+                    for (int j = w; j < nr; j++) dst[dp + j] = 0f;
+                }
+            } else if (w == nr && gather != null) {
+                // A transposed B: one gather per packed vector (16 columns at one p) beats 16 scalar moves.
+                for (int p = 0; p < kc; p++) {
+                    int sp = src + p * rs, dp = d + p * nr;
+                    for (int v = 0; v < nr; v += GemmMicroKernel.VL) {
+                        jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, b, sp + v * cs, gather, 0).intoArray(dst, dp + v);
+                    }
+                }
+            } else {
+                for (int j = 0; j < w; j++) {
+                    int sj = src + j * cs;
+                    for (int p = 0; p < kc; p++) dst[d + p * nr + j] = b[sj + p * rs];
+                }
+                if (w < nr) for (int p = 0; p < kc; p++) java.util.Arrays.fill(dst, d + p * nr + w, d + (p + 1) * nr, 0f);
+            }
+        }
+    }
+
+    /**
+     * Packs the mc × kc block of A at {@code off} into mr-tall panels: panel q holds {@code dst[q·mr·kc + p·mr + i]}
+     * = A[q·mr + i, p], zero past row mc. Each source row (or, for a transposed A, each column) is read
+     * contiguously.
+     */
+    static void packA(float[] dst, float[] a, int off, int rs, int cs, int mc, int kc, int mr, int[] gatherIdx) {
+        int vl = GemmMicroKernel.VL;
+        // Gathering: the packed panel is the sequence t → A[t mod mr, t / mr]; its index pattern repeats every
+        // lcm(VL, mr) elements (3 vectors for mr = 6 or 12 and VL = 4, 8 or 16), i.e. every `period` columns p.
+        int vectors = lcm(vl, mr) / vl, period = vectors * vl / mr;
+        boolean gather = rs != 1 && gatherFriendly(rs, mr) && vectors * vl <= gatherIdx.length
+                && (long) (mr - 1) * rs + (long) period * cs < Integer.MAX_VALUE;
+        if (gather) for (int t = 0; t < vectors * vl; t++) gatherIdx[t] = (t % mr) * rs + (t / mr) * cs;
+        for (int ip = 0; ip < mc; ip += mr) {
+            int h = Math.min(mr, mc - ip), d = ip * kc, src = off + ip * rs;
+            if (gather && h == mr) {
+                int p = 0;
+                for (; p + period <= kc; p += period) {
+                    int sp = src + p * cs, dp = d + p * mr;
+                    for (int v = 0; v < vectors; v++) {
+                        jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, a, sp, gatherIdx, v * vl).intoArray(dst, dp + v * vl);
+                    }
+                }
+                for (; p < kc; p++) for (int i = 0; i < mr; i++) dst[d + p * mr + i] = a[src + i * rs + p * cs];
+            } else if (rs == 1 && mr <= vl) {
+                // A transposed: each p is mr contiguous floats; one masked load (zero past h) and store.
+                var load = GemmMicroKernel.S.indexInRange(0, h);
+                var store = GemmMicroKernel.S.indexInRange(0, mr);
+                for (int p = 0; p < kc; p++) {
+                    jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, a, src + p * cs, load).intoArray(dst, d + p * mr, store);
+                }
+            } else if (rs == 1) {
+                for (int p = 0; p < kc; p++) {
+                    int sp = src + p * cs, dp = d + p * mr;
+                    for (int i = 0; i < h; i++) dst[dp + i] = a[sp + i];
+                    for (int i = h; i < mr; i++) dst[dp + i] = 0f;
+                }
+            } else {
+                for (int i = 0; i < h; i++) {
+                    int si = src + i * rs;
+                    for (int p = 0; p < kc; p++) dst[d + p * mr + i] = a[si + p * cs];
+                }
+                for (int i = h; i < mr; i++) for (int p = 0; p < kc; p++) dst[d + p * mr + i] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Whether a gather of {@code lanes} elements {@code stride} floats apart is faster than scalar moves: not when
+     * the stride is a multiple of 1 KiB and there are more lanes than L1 ways (8), for then every lane maps to the
+     * same few cache sets and they evict each other (measured: 1.7 ns/element gathering at a 4 KiB stride against
+     * 0.7 scalar; 0.43 against 0.7 at a stride of 1000 floats).
+     */
+    static boolean gatherFriendly(int stride, int lanes) {
+        return lanes <= 8 || stride % 256 != 0;
+    }
+
+    static int lcm(int a, int b) {
+        int x = a, y = b;
+        while (y != 0) {
+            int t = x % y;
+            x = y;
+            y = t;
+        }
+        return a / x * b;
+    }
+
+    static int roundUp(int x, int unit) {
+        return Math.max(unit, (x + unit - 1) / unit * unit);
+    }
+
+    // ------------------------------------------------------------------ reusable parallel bodies
+
+    /**
+     * The arguments of one parallel product, kept in a per-thread object that is reused, so that a call allocates
+     * no lambda. A nested call on the same thread (a body that itself multiplies) gets a fresh one.
+     */
+    private static final class Task implements Parallel.ChunkBody {
+        private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
+        boolean busy, splitRows, narrow;
+        int m, n, k, aOff, aRs, aCs, bOff, bRs, bCs, cOff, ldc;
+        float alpha;
+        float[] a, b, c;
+        boolean accumulate;
+
+        static Task acquire() {
+            Task t = CACHE.get();
+            if (t.busy) t = new Task();
+            t.busy = true;
+            return t;
+        }
+
+        void release() {
+            busy = false;
+            a = b = c = null;
+        }
+
+        void set(int m, int n, int k, float alpha, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs,
+                 int bCs, boolean accumulate, float[] c, int cOff, int ldc) {
+            this.m = m; this.n = n; this.k = k; this.alpha = alpha;
+            this.a = a; this.aOff = aOff; this.aRs = aRs; this.aCs = aCs;
+            this.b = b; this.bOff = bOff; this.bRs = bRs; this.bCs = bCs;
+            this.accumulate = accumulate; this.c = c; this.cOff = cOff; this.ldc = ldc;
+        }
+
+        @Override
+        public void run(int chunk, int start, int end) {
+            int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+            if (splitRows) {
+                blocked(narrow, start * mr, Math.min(end * mr, m), 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            } else {
+                blocked(narrow, 0, m, start * nr, Math.min(end * nr, n), k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            }
+        }
+    }
+
+    /** As {@link Task}, for a batch whose products are distributed whole over the threads. */
+    private static final class BatchTask implements Parallel.ChunkBody {
+        private static final ThreadLocal<BatchTask> CACHE = ThreadLocal.withInitial(BatchTask::new);
+        boolean busy;
+        int m, n, k, aOff, aStride, aRs, aCs, bOff, bStride, bRs, bCs, cOff, cStride, ldc;
+        float alpha;
+        float[] a, b, c;
+        boolean accumulate;
+
+        static BatchTask acquire() {
+            BatchTask t = CACHE.get();
+            if (t.busy) t = new BatchTask();
+            t.busy = true;
+            return t;
+        }
+
+        void release() {
+            busy = false;
+            a = b = c = null;
+        }
+
+        void set(int m, int n, int k, float alpha, float[] a, int aOff, int aStride, int aRs, int aCs, float[] b, int bOff,
+                 int bStride, int bRs, int bCs, boolean accumulate, float[] c, int cOff, int cStride, int ldc) {
+            this.m = m; this.n = n; this.k = k; this.alpha = alpha;
+            this.a = a; this.aOff = aOff; this.aStride = aStride; this.aRs = aRs; this.aCs = aCs;
+            this.b = b; this.bOff = bOff; this.bStride = bStride; this.bRs = bRs; this.bCs = bCs;
+            this.accumulate = accumulate; this.c = c; this.cOff = cOff; this.cStride = cStride; this.ldc = ldc;
+        }
+
+        @Override
+        public void run(int chunk, int start, int end) {
+            for (int g = start; g < end; g++) {
+                gemm(null, m, n, k, alpha, a, aOff + g * aStride, aRs, aCs, b, bOff + g * bStride, bRs, bCs,
+                        accumulate, c, cOff + g * cStride, ldc);
+            }
+        }
+    }
+}

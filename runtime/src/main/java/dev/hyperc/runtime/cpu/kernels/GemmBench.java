@@ -1,0 +1,109 @@
+package dev.hyperc.runtime.cpu.kernels;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * GEMM throughput microbenchmark: GFLOP/s (2·M·N·K per product) for the sizes of issue 4's targets.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp runtime/target/classes dev.hyperc.runtime.cpu.kernels.GemmBench [threads] [quick]
+ * </pre>
+ *
+ * Each case is warmed up for about a second, then timed in 7 runs of at least 0.25 s each; the median run is
+ * printed. Operands are filled once, outside the timing; nothing is allocated inside it. A second figure divides
+ * by the process's CPU time per thread instead of wall time: on a machine shared with other jobs it estimates
+ * what the threads reach while they are actually running (spinning waits included, so it is not flattering).
+ */
+public final class GemmBench {
+    private GemmBench() {}
+
+    private interface Body {
+        void run();
+    }
+
+    private static int threads;
+
+    public static void main(String[] args) {
+        threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        boolean quick = args.length > 1 && args[1].equals("quick");
+        System.out.printf(Locale.ROOT, "GemmBench: threads=%d, vector species %s, KC=%d MC=%d NC=%d, MR×NR=%d×%d, load average %s%n",
+                threads, GemmMicroKernel.S, Gemm.KC, Gemm.MC, Gemm.NC, GemmMicroKernel.MR, GemmMicroKernel.NR, loadAverage());
+        try (Parallel par = new Parallel(threads)) {
+            for (int s : quick ? new int[] {1024} : new int[] {512, 1024, 2048}) square(par, s, false, false);
+            if (!quick) {
+                square(par, 1024, true, false);
+                square(par, 1024, false, true);
+            }
+            plain(par, 64, 784, 128);
+            batched(par, 64, 1, 784, 128);
+            if (!quick) batched(par, 32, 32, 800, 16);
+        }
+        System.out.printf(Locale.ROOT, "load average after: %s%n", loadAverage());
+    }
+
+    /**
+     * The 1-, 5- and 15-minute load averages: on a shared 2-core machine other processes' load halves the
+     * throughput of a 2-thread run, so every report says how busy the machine was.
+     */
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    private static void square(Parallel par, int s, boolean transA, boolean transB) {
+        float[] a = fill(s * s, 1), b = fill(s * s, 2), c = new float[s * s];
+        String name = String.format(Locale.ROOT, "%d³%s", s, transA ? " (Aᵀ·B)" : transB ? " (A·Bᵀ)" : "");
+        report(name, 2.0 * s * s * s, () -> Gemm.gemm(par, s, s, s, 1f,
+                a, 0, transA ? 1 : s, transA ? s : 1, b, 0, transB ? 1 : s, transB ? s : 1, false, c, 0, s));
+    }
+
+    private static void plain(Parallel par, int m, int k, int n) {
+        float[] a = fill(m * k, 3), b = fill(k * n, 4), c = new float[m * n];
+        report(m + "×" + k + "×" + n, 2.0 * m * n * k, () -> Gemm.gemm(par, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c, 0, n));
+    }
+
+    private static void batched(Parallel par, int g, int m, int k, int n) {
+        float[] a = fill(g * m * k, 5), b = fill(g * k * n, 6), c = new float[g * m * n];
+        report("batched " + g + "×(" + m + "×" + k + "×" + n + ")", 2.0 * g * m * n * k, () -> Gemm.batched(par, g, m, n, k, 1f,
+                a, 0, m * k, k, 1, b, 0, k * n, n, 1, false, c, 0, m * n, n));
+    }
+
+    static float[] fill(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static void report(String name, double flops, Body body) {
+        long warmEnd = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < warmEnd) body.run();
+        double[] gflops = new double[7], cpuGflops = new double[7];
+        for (int r = 0; r < gflops.length; r++) {
+            long t0 = System.nanoTime(), c0 = cpuNanos(), t;
+            int iters = 0;
+            do {
+                body.run();
+                iters++;
+                t = System.nanoTime();
+            } while (t - t0 < 250_000_000L);
+            gflops[r] = flops * iters / (t - t0);
+            cpuGflops[r] = flops * iters / ((double) (cpuNanos() - c0) / threads);
+        }
+        Arrays.sort(gflops);
+        Arrays.sort(cpuGflops);
+        System.out.printf(Locale.ROOT, "%-28s %7.1f GFLOP/s  (median of 7; min %.1f, max %.1f)   per CPU-time: %.1f%n",
+                name, gflops[3], gflops[0], gflops[6], cpuGflops[3]);
+    }
+
+    /** CPU time of the whole process: with the load of other jobs, flops / (CPU time / threads) is what the threads did while running. */
+    static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.hyperc.runtime.cpu.kernels;
+
+import static dev.hyperc.runtime.cpu.kernels.KernelTesting.assertClose;
+import static dev.hyperc.runtime.cpu.kernels.KernelTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+    static final double TOL = 1e-5;
+    static Parallel par2;
+
+    @BeforeAll
+    static void pool() {
+        par2 = new Parallel(2);
+    }
+
+    @AfterAll
+    static void close() {
+        par2.close();
+    }
+
+    /** An operand view: element (i, j) at off + i·rs + j·cs of data. */
+    record View(float[] data, int off, int rs, int cs) {
+        double get(int i, int j) {
+            return data[off + i * rs + j * cs];
+        }
+
+        /** A rows × cols matrix with random padding around it, row-major or (transposed) column-major. */
+        static View random(int rows, int cols, boolean colMajor, long seed) {
+            int pad = 3, ld = (colMajor ? rows : cols) + 5;
+            float[] d = KernelTesting.random(pad + ld * (colMajor ? cols : rows) + 7, seed);
+            return colMajor ? new View(d, pad, 1, ld) : new View(d, pad, ld, 1);
+        }
+    }
+
+    static double[] reference(int m, int n, int k, float alpha, View a, View b, double[] c0) {
+        double[] c = new double[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += a.get(i, p) * b.get(p, j);
+            c[i * n + j] = alpha * s + (c0 == null ? 0 : c0[i * n + j]);
+        }
+        return c;
+    }
+
+    void check(Parallel par, int m, int n, int k, boolean ta, boolean tb, boolean accumulate, float alpha) {
+        View a = View.random(m, k, ta, 31L * m + k), b = View.random(k, n, tb, 17L * n + k + 1);
+        int ldc = n + 2, cOff = 1;
+        float[] c = random(cOff + m * ldc + 3, 99);
+        double[] c0 = new double[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c0[i * n + j] = c[cOff + i * ldc + j];
+        float[] before = c.clone();
+        Gemm.gemm(par, m, n, k, alpha, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), accumulate, c, cOff, ldc);
+        double[] expected = reference(m, n, k, alpha, a, b, accumulate ? c0 : null);
+        float[] got = new float[m * n];
+        for (int i = 0; i < m; i++) System.arraycopy(c, cOff + i * ldc, got, i * n, n);
+        String what = m + "×" + n + "×" + k + (ta ? " Aᵀ" : "") + (tb ? " Bᵀ" : "") + (accumulate ? " +C" : "") + " α=" + alpha;
+        assertClose(what, expected, got, TOL);
+        // Nothing outside C[M, N] is touched: the padding columns keep their values.
+        for (int i = 0; i < m; i++) for (int j = n; j < ldc && cOff + i * ldc + j < c.length; j++) {
+            org.junit.jupiter.api.Assertions.assertEquals(before[cOff + i * ldc + j], c[cOff + i * ldc + j], what + " wrote past N");
+        }
+    }
+
+    @Test
+    void oddShapesAllTransposes() {
+        int[] sizes = {1, 2, 7, 16, 33, 130};
+        for (int m : sizes) for (int n : sizes) for (int k : sizes) {
+            for (int t = 0; t < 4; t++) check(par2, m, n, k, (t & 1) != 0, (t & 2) != 0, t == 3, t == 2 ? 0.5f : 1f);
+        }
+    }
+
+    @Test
+    void largerThanTheCacheBlocks() {
+        // Crosses KC, MC and NR boundaries with edge tiles on every side, serial and on two threads.
+        check(null, Gemm.MC + 7, 2 * GemmMicroKernel.NR + 5, Gemm.KC + 33, false, false, false, 1f);
+        check(par2, Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1, true, false, true, -1.5f);
+        check(par2, 37, 700, 300, false, true, false, 1f);
+        check(par2, 700, 37, 300, true, true, false, 1f);
+    }
+
+    @Test
+    void zeroKClearsOrKeepsC() {
+        float[] c = {1, 2, 3, 4};
+        Gemm.gemm(par2, 2, 2, 0, 1f, new float[0], 0, 0, 1, new float[0], 0, 2, 1, true, c, 0, 2);
+        assertArrayEquals(new float[] {1, 2, 3, 4}, c);
+        Gemm.gemm(par2, 2, 2, 0, 1f, new float[0], 0, 0, 1, new float[0], 0, 2, 1, false, c, 0, 2);
+        assertArrayEquals(new float[4], c);
+    }
+
+    @Test
+    void batchedWithBroadcastAndSummedOutput() {
+        int g = 5;
+        for (int[] s : new int[][] {{1, 784, 128}, {3, 33, 7}, {32, 50, 16}, {130, 9, 33}}) {
+            int m = s[0], k = s[1], n = s[2];
+            for (int mode = 0; mode < 4; mode++) {
+                boolean broadcastA = mode == 1, broadcastB = mode == 2, sumC = mode == 3;
+                float[] a = random(g * m * k, mode + 1), b = random(g * k * n, mode + 7);
+                int aStride = broadcastA ? 0 : m * k, bStride = broadcastB ? 0 : k * n, cStride = sumC ? 0 : m * n;
+                float[] c = new float[sumC ? m * n : g * m * n];
+                Gemm.batched(par2, g, m, n, k, 1f, a, 0, aStride, k, 1, b, 0, bStride, n, 1, false, c, 0, cStride, n);
+                double[] expected = new double[c.length];
+                for (int q = 0; q < g; q++) {
+                    double[] r = reference(m, n, k, 1f, new View(a, q * aStride, k, 1), new View(b, q * bStride, n, 1), null);
+                    for (int i = 0; i < r.length; i++) expected[q * cStride + i] += r[i];
+                }
+                assertClose("batched " + g + "×" + m + "×" + n + "×" + k + " mode " + mode, expected, c, TOL);
+            }
+        }
+    }
+
+    @Test
+    void batchedTransposedSmallM() {
+        // dx = dy · Wᵀ per sample: [G, 1, 128] · [G, 784, 128]ᵀ, and the weight gradient xᵀ · dy: [G, 784, 1] · [G, 1, 128].
+        int g = 6, k = 128, n = 784;
+        float[] dy = random(g * k, 1), w = random(g * n * k, 2), dx = new float[g * n];
+        Gemm.batched(par2, g, 1, n, k, 1f, dy, 0, k, k, 1, w, 0, n * k, 1, k, false, dx, 0, n, n);
+        double[] expected = new double[g * n];
+        for (int q = 0; q < g; q++) {
+            double[] r = reference(1, n, k, 1f, new View(dy, q * k, k, 1), new View(w, q * n * k, 1, k), null);
+            System.arraycopy(r, 0, expected, q * n, n);
+        }
+        assertClose("dx", expected, dx, TOL);
+        float[] dw = new float[g * n * k];
+        Gemm.batched(par2, g, n, k, 1, 1f, dx, 0, n, 1, 1, dy, 0, k, k, 1, false, dw, 0, n * k, k);
+        double[] e2 = new double[g * n * k];
+        for (int q = 0; q < g; q++) {
+            double[] r = reference(n, k, 1, 1f, new View(dx, q * n, 1, 1), new View(dy, q * k, k, 1), null);
+            System.arraycopy(r, 0, e2, q * n * k, n * k);
+        }
+        assertClose("dw", e2, dw, TOL);
+    }
+
+    @Test
+    void bitwiseDeterministicAndIndependentOfThreadCount() {
+        int m = 300, n = 260, k = 517;
+        float[] a = random(m * k, 5), b = random(k * n, 6);
+        float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n];
+        Gemm.gemm(par2, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c1, 0, n);
+        Gemm.gemm(par2, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c2, 0, n);
+        Gemm.gemm(null, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c3, 0, n);
+        assertArrayEquals(c1, c2);
+        assertArrayEquals(c1, c3);
+        try (Parallel par3 = new Parallel(3)) {
+            float[] c4 = new float[m * n];
+            Gemm.gemm(par3, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c4, 0, n);
+            assertArrayEquals(c1, c4);
+        }
+    }
+}
