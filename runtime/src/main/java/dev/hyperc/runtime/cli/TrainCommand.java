@@ -40,6 +40,12 @@ final class TrainCommand {
             err.println("compile-and-run: the train block of " + model.name() + " names no data (add data = mnist(...) or similar)");
             return 1;
         }
+        try {
+            model.trainingStep();
+        } catch (dev.hyperc.compiler.autodiff.GradientError e) {
+            err.print(dev.hyperc.compiler.Compiler.render(model.source(), e));
+            return 1;
+        }
         if (opts.device() == Options.Device.OPENCL) {
             err.println("compile-and-run: --device opencl: this build has no OpenCL backend yet; use --device cpu");
             return 3;
