@@ -15,7 +15,7 @@ import dev.hyperc.compiler.lower.Schedule;
 import dev.hyperc.compiler.lower.Scheduler;
 import dev.hyperc.compiler.step.TrainingStep;
 import dev.hyperc.runtime.cpu.CpuExecutor;
-import dev.hyperc.runtime.cpu.Parallel;
+import dev.hyperc.runtime.cpu.kernels.Parallel;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;

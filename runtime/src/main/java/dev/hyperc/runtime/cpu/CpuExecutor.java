@@ -1,5 +1,7 @@
 package dev.hyperc.runtime.cpu;
 
+import dev.hyperc.runtime.cpu.kernels.Parallel;
+
 import dev.hyperc.compiler.lower.Buffer;
 import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Kernel;
@@ -182,7 +184,7 @@ public final class CpuExecutor {
                 int nodes = loop.nodeCount();
                 yield step(name, o, seed -> {
                     if (rows >= 2 && f.out().numel() >= 8192) {
-                        pool.forRange(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
+                        pool.forChunks(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
                     } else {
                         loop.run(0, rows, scratch.chunks(0, nodes), seed);
                     }
@@ -193,28 +195,36 @@ public final class CpuExecutor {
                 yield step(name, o, seed -> loop.run(seed, scratch, pool));
             }
             case Kernel.MatMul m -> {
-                Strided out = view(m.out()), a = view(m.a()), b = view(m.b());
-                yield step(name, o, seed -> Dense.matmul(out, a, b, pool));
+                Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool);
+                yield step(name, o, seed -> r.run());
             }
             case Kernel.Conv2d c -> {
                 Strided out = view(c.out()), x = view(c.x()), kk = view(c.k());
-                yield step(name, o, seed -> Dense.conv2d(out, x, kk, c.stride(), c.padding(), pool));
+                var conv = Dense.conv(x, kk, c.stride(), c.padding());
+                float[] scratch = new float[conv.scratchSize(pool.threads())];
+                yield step(name, o, seed -> conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch));
             }
             case Kernel.Conv2dGradInput c -> {
                 Strided out = view(c.out()), dy = view(c.dy()), kk = view(c.k());
-                yield step(name, o, seed -> Dense.conv2dGradInput(out, dy, kk, c.stride(), c.padding(), pool));
+                var conv = Dense.conv(out, kk, c.stride(), c.padding());
+                float[] scratch = new float[conv.scratchSize(pool.threads())];
+                yield step(name, o, seed -> conv.backwardData(pool, dy.data(), dy.base(), kk.data(), kk.base(), out.data(), out.base(), scratch));
             }
             case Kernel.Conv2dGradKernel c -> {
                 Strided out = view(c.out()), x = view(c.x()), dy = view(c.dy());
-                yield step(name, o, seed -> Dense.conv2dGradKernel(out, x, dy, c.stride(), c.padding(), pool));
+                var conv = Dense.conv(x, out, c.stride(), c.padding());
+                float[] scratch = new float[conv.scratchSize(pool.threads())];
+                yield step(name, o, seed -> conv.backwardKernel(pool, x.data(), x.base(), dy.data(), dy.base(), out.data(), out.base(), scratch));
             }
             case Kernel.Pool2d p -> {
                 Strided out = view(p.out()), x = view(p.x());
-                yield step(name, o, seed -> Dense.pool(p.kind(), out, x, p.window(), p.stride(), p.padding()));
+                var pl = Dense.pool(p.kind(), x, p.window(), p.stride(), p.padding());
+                yield step(name, o, seed -> pl.forward(pool, x.data(), x.base(), out.data(), out.base()));
             }
             case Kernel.Pool2dGrad p -> {
                 Strided out = view(p.out()), x = view(p.x()), dy = view(p.dy());
-                yield step(name, o, seed -> Dense.poolGrad(p.kind(), out, x, dy, p.window(), p.stride(), p.padding()));
+                var pl = Dense.pool(p.kind(), x, p.window(), p.stride(), p.padding());
+                yield step(name, o, seed -> pl.backward(pool, x.data(), x.base(), dy.data(), dy.base(), out.data(), out.base()));
             }
             case Kernel.LogSumExp l -> {
                 Strided out = view(l.out()), x = view(l.x());

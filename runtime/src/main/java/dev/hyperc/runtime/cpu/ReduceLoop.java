@@ -1,5 +1,7 @@
 package dev.hyperc.runtime.cpu;
 
+import dev.hyperc.runtime.cpu.kernels.Parallel;
+
 import dev.hyperc.compiler.ir.Op;
 import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Expr;
@@ -59,7 +61,7 @@ final class ReduceLoop {
     void run(long seed, CpuExecutor.ScratchPool scratch, Parallel pool) {
         if (producer != null) {
             int rows = producer.rows();
-            if (rows >= 2 && (long) staged.numel() >= 16384) pool.forRange(rows, (t, a, b) -> producer.run(a, b, scratch.chunks(t, producer.nodeCount()), seed));
+            if (rows >= 2 && (long) staged.numel() >= 16384) pool.forChunks(rows, (t, a, b) -> producer.run(a, b, scratch.chunks(t, producer.nodeCount()), seed));
             else producer.run(0, rows, scratch.chunks(0, producer.nodeCount()), seed);
         }
         double init = switch (fn) {

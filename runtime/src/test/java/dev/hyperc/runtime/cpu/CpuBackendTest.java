@@ -1,5 +1,7 @@
 package dev.hyperc.runtime.cpu;
 
+import dev.hyperc.runtime.cpu.kernels.Parallel;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hyperc.compiler.Compiler;

@@ -1,5 +1,7 @@
 package dev.hyperc.runtime.cpu;
 
+import dev.hyperc.runtime.cpu.kernels.Parallel;
+
 import dev.hyperc.compiler.Compiler;
 import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Schedule;

@@ -13,8 +13,9 @@ import jdk.incubator.vector.FloatVector;
  * weights. An instance is built once per layer and serves one call at a time (it keeps its loop body).
  *
  * <p><b>Method: direct, as an implicit GEMM.</b> With the image copied into a zero-bordered buffer xp, the
- * receptive-field ("im2col") matrix is {@code A[pixel, tap] = xp[pixOff[pixel] + tapOff[tap]]}, where a tap is
- * (c, p, q): a row offset plus a column offset. {@link ConvKernel} multiplies such a matrix in place, with a
+ * receptive-field ("im2col") matrix is {@code A[pixel, tap] = xp[rowOff[pixel] + tapOff[tap]]}, where a tap is
+ * (c, p, q): a row offset plus a column offset. A block of several images is one matrix (its rows are the
+ * images' pixels), so that small feature maps still fill the register tiles. {@link ConvKernel} multiplies such a matrix in place, with a
  * register block of 6 pixels × 32 channels (12 × 16 for narrow operands), so nothing is copied out or packed:
  * <ul>
  *   <li>forward: y-tile[pixels, O] = A · kᵀ, stored transposed into y[o, pixel];</li>
@@ -23,21 +24,30 @@ import jdk.incubator.vector.FloatVector;
  *   <li>backward kernel: dkᵀ[taps, O] += Aᵀ · dyᵀ, rows = taps, reduction over pixels, summed over images.</li>
  * </ul>
  *
- * <p><b>Why not im2col + GEMM</b> (measured with {@code ConvBench}, batch 32, 1 thread, this machine under load
- * from other jobs, µs per forward pass; im2col+GEMM vs this kernel):
+ * <p><b>Why not im2col + GEMM</b> ({@link ConvIm2row}, kept for the comparison). Measured with {@code ConvBench},
+ * batch 32 (64 for ha_static), 1 thread, this machine (load average ~2.8 from other jobs), µs per pass, this class
+ * vs im2row + GEMM:
  * <pre>
- *   multitask conv1 1→16  3×3 s2 28×28:    257 vs 180
- *   multitask conv2 16→32 3×3 s2 13×13:   1213 vs 246
- *   multitask conv3 32→64 3×3 s2 6×6:      473 vs 206
- *   deutsch  conv1 1→32  5×5 same 28×28:  3681 vs 1683
- *   deutsch  conv2 32→16 5×5 same 14×14: 27410 vs 3265
+ *                                          forward        backward data   backward kernel
+ *   multitask conv1 1→16  3×3 s2 28×28      92 vs   177     101 vs   207     97 vs   262
+ *   multitask conv2 16→32 3×3 s2 13×13     323 vs   914     268 vs   418    170 vs   475
+ *   multitask conv3 32→64 3×3 s2 6×6        99 vs   130     117 vs   122    183 vs   126
+ *   deutsch   conv1 1→32  5×5 same 28×28   930 vs  1994    1018 vs  2346   1061 vs  2713
+ *   deutsch   conv2 32→16 5×5 same 14×14  2403 vs  9455    1871 vs  8412   2576 vs  9734
+ *   ha_static conv2 16→16 3×3 same 28×28  4300 vs 18045    4102 vs 18379   4071 vs 19483
  * </pre>
- * The materialised matrix has C·KH·KW floats per output pixel, about 1/O of the flops, and copying it (then
- * packing it again inside the GEMM) cost more than the multiply for every layer of the models, whose O is 16–64.
+ * The materialised matrix has C·KH·KW floats per output pixel, about 1/O of the flops, and writing it (then packing
+ * it again inside the GEMM) costs more than the multiply when O is 16–64, as in every model here. Only the tiny
+ * last multitask layer (2×2 output maps) is a draw. With 2 threads the same runs gave e.g. deutsch conv2 forward
+ * 1495 vs 6886 µs (107 GFLOP/s) and multitask conv2 forward 101 vs 398 µs.
  *
- * <p><b>Threads and determinism.</b> Images are split into contiguous per-thread ranges. Forward and backward
- * data compute every output element in one thread in an order fixed by the geometry, so they are bitwise
- * independent of the thread count. Backward kernel sums over images: with G &gt; 1 each thread owns whole groups
+ * <p><b>Backward data</b> with stride 1 (and padding smaller than the kernel) is itself run as a forward
+ * convolution of dy, padded by (KH − 1 − pt, KH − 1 − pb, KW − 1 − pl, KW − 1 − pr), with the kernel flipped and its
+ * channel axes swapped ({@link #dataConv}): no scatter. Other strides scatter-add tiles into the padded dx.
+ *
+ * <p><b>Threads and determinism.</b> The blocks of images (their size is fixed by the geometry) are split into
+ * contiguous per-thread ranges. Forward and backward data compute every output element in one thread in an order
+ * fixed by the geometry, so they are bitwise independent of the thread count. Backward kernel sums over images: with G &gt; 1 each thread owns whole groups
  * (also independent of the thread count); with G = 1 each thread sums its images into its own partial dk and
  * the partials are added in thread order (deterministic for a given thread count).
  *

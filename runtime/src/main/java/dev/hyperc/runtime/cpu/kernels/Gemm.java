@@ -20,21 +20,23 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_NARROW;
  * Edge tiles are computed into a small tile and added to C with the same rounding as a full tile
  * ({@code fma(acc, alpha, c)}), so an element's value never depends on which tile or thread produced it.
  *
- * <p><b>Threads.</b> The output is split into contiguous column (or, when C is tall and narrow, row) ranges in
- * whole tiles, one per thread; each thread packs what it needs into its own thread-local scratch, which is
- * allocated once per thread at fixed size. The reduction over K happens inside one thread in a fixed order, so
+ * <p><b>Threads.</b> The output is split into contiguous column or row ranges in whole tiles, one per thread
+ * (whichever duplicates less packing: see {@link #splitRows}); each thread packs what it needs into its own
+ * thread-local scratch, which is allocated once per thread at fixed size. The reduction over K happens inside one thread in a fixed order, so
  * the result is bitwise independent of the thread count. M = 1 and N = 1 go to {@link Gemv}, which reads the
  * operands in place (packing a matrix that is used once would double the memory traffic).
  *
- * <p><b>Blocking</b> (defaults measured on this machine: AMD EPYC Zen 4, 32 KiB L1d and 1 MiB L2 per core, 32 MiB
- * L3; see {@code GemmBench}): KC = 256 so that an A micro-panel (6 KiB) plus a B micro-panel (32 KiB) stream
- * from L1/L2; MC = 144 so that the packed A block (144 KiB) sits in L2; NC = 2048 keeps the packed B slab (2 MiB
- * per thread) in L3. They can be overridden with the system properties {@code hyperc.gemm.kc/mc/nc} for tuning.
+ * <p><b>Blocking</b> (measured on this machine, AMD EPYC Zen 4: 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3; single
+ * thread, GFLOP per CPU-second because the machine was shared): KC = 512, MC = 72, NC = 1024. At 1024³ KC = 192,
+ * 256, 384, 512, 768 gave 85, 88, 95, 99, 99 (fewer passes over C; the B micro-panel streams from L2 fine);
+ * MC = 48–288 was flat within noise; at 2048³ NC = 1024 beat 2048 and 4096 (97 vs 94 and 90). The packed A block
+ * (144 KiB) stays in L2, the B slab (2 MiB per thread) in L3. Override with the system properties
+ * {@code hyperc.gemm.kc/mc/nc} to retune.
  */
 public final class Gemm {
-    static final int KC = Integer.getInteger("hyperc.gemm.kc", 256);
-    static final int MC = roundUp(Integer.getInteger("hyperc.gemm.mc", 144), MR_NARROW);
-    static final int NC = roundUp(Integer.getInteger("hyperc.gemm.nc", 2048), NR);
+    static final int KC = Integer.getInteger("hyperc.gemm.kc", 512);
+    static final int MC = roundUp(Integer.getInteger("hyperc.gemm.mc", 72), MR_NARROW);
+    static final int NC = roundUp(Integer.getInteger("hyperc.gemm.nc", 1024), NR);
 
     /** Below this many flops a product runs on the caller only: waking the pool costs a few microseconds. */
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
@@ -50,6 +52,7 @@ public final class Gemm {
         final float[] tile = new float[Math.max(MR * NR, MR_NARROW * NR_NARROW)];
         final int[] gather = new int[GemmMicroKernel.VL];
         final int[] gatherA = new int[4 * GemmMicroKernel.VL];
+        final int[] rows = new int[MR_NARROW];
     }
 
     static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -183,6 +186,7 @@ public final class Gemm {
                         boolean accumulate, float[] c, int cOff, int ldc) {
         Scratch s = SCRATCH.get();
         int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        boolean direct = directA(narrow, n1 - n0, aRs, aCs);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -191,10 +195,56 @@ public final class Gemm {
                 boolean overwrite = pc == 0 && !accumulate;
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
-                    macroKernel(narrow, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
+                    if (direct) {
+                        macroKernelRows(narrow, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs, c, cOff + ic * ldc + jc, ldc);
+                    } else {
+                        packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
+                        macroKernel(narrow, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
+                    }
                 }
             }
+        }
+    }
+
+    /**
+     * Whether to read a row-major A in place instead of packing it. Packing A costs ~0.5 ns an element and pays off
+     * only over many B panels: with N ≤ 256 (at most 8 wide panels) it is most of the time of a small product
+     * (measured: 32×16×800 took 36 µs packed). Not for 12-row blocks whose rows are a multiple of 1 KiB apart,
+     * which would share L1 sets.
+     */
+    static boolean directA(boolean narrow, int n, int aRs, int aCs) {
+        return aCs == 1 && n <= 256 && (!narrow || aRs % 256 != 0);
+    }
+
+    /** As {@link #macroKernel}, with A read in place: row i of the block starts at {@code a[a0 + i·lda]}. */
+    private static void macroKernelRows(boolean narrow, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
+                                        float[] a, int a0, int lda, float[] c, int co, int ldc) {
+        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        int[] base = s.rows;
+        for (int ir = 0; ir < mc; ir += mr) {
+            int h = Math.min(mr, mc - ir);
+            for (int r = 0; r < mr; r++) base[r] = a0 + (ir + Math.min(r, h - 1)) * lda;
+            for (int jr = 0; jr < nc; jr += nr) {
+                int w = Math.min(nr, nc - jr), bo = jr * kc, cij = co + ir * ldc + jr;
+                if (h == mr && w == nr) {
+                    if (narrow) GemmMicroKernel.narrowRows(kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
+                    else GemmMicroKernel.wideRows(kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
+                } else {
+                    float[] t = s.tile;
+                    if (narrow) GemmMicroKernel.narrowRows(kc, a, base, s.b, bo, t, 0, nr, 1f, true);
+                    else GemmMicroKernel.wideRows(kc, a, base, s.b, bo, t, 0, nr, 1f, true);
+                    addTile(t, nr, h, w, alpha, overwrite, c, cij, ldc);
+                }
+            }
+        }
+    }
+
+    /** C[h × w] at cij = (or +=) alpha · tile, rounded as the micro-kernel rounds a full tile. */
+    private static void addTile(float[] t, int nr, int h, int w, float alpha, boolean overwrite, float[] c, int cij, int ldc) {
+        for (int i = 0; i < h; i++) {
+            int ci = cij + i * ldc, ti = i * nr;
+            if (overwrite) for (int j = 0; j < w; j++) c[ci + j] = t[ti + j] * alpha;
+            else for (int j = 0; j < w; j++) c[ci + j] = Math.fma(t[ti + j], alpha, c[ci + j]);
         }
     }
 
@@ -213,11 +263,7 @@ public final class Gemm {
                     float[] t = s.tile;
                     if (narrow) GemmMicroKernel.narrow(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
                     else GemmMicroKernel.wide(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
-                    for (int i = 0; i < h; i++) {
-                        int ci = cij + i * ldc, ti = i * nr;
-                        if (overwrite) for (int j = 0; j < w; j++) c[ci + j] = t[ti + j] * alpha;
-                        else for (int j = 0; j < w; j++) c[ci + j] = Math.fma(t[ti + j], alpha, c[ci + j]);
-                    }
+                    addTile(t, nr, h, w, alpha, overwrite, c, cij, ldc);
                 }
             }
         }

@@ -202,4 +202,175 @@ final class GemmMicroKernel {
             c110.fma(al, FloatVector.fromArray(S, c, o11 + 0 * VL)).intoArray(c, o11 + 0 * VL);
         }
     }
+
+    /**
+     * As {@link #wide}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. Used when
+     * packing A would cost more than it saves (N small, so each A panel meets few B panels).
+     */
+    static void wideRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3], r4 = base[4], r5 = base[5];
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[r4 + p]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[r5 + p]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            c01.mul(al).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            c11.mul(al).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            c21.mul(al).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            c31.mul(al).intoArray(c, o3 + 1 * VL);
+            int o4 = co + 4 * ldc;
+            c40.mul(al).intoArray(c, o4 + 0 * VL);
+            c41.mul(al).intoArray(c, o4 + 1 * VL);
+            int o5 = co + 5 * ldc;
+            c50.mul(al).intoArray(c, o5 + 0 * VL);
+            c51.mul(al).intoArray(c, o5 + 1 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            c01.fma(al, FloatVector.fromArray(S, c, o0 + 1 * VL)).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            c11.fma(al, FloatVector.fromArray(S, c, o1 + 1 * VL)).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            c21.fma(al, FloatVector.fromArray(S, c, o2 + 1 * VL)).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            c31.fma(al, FloatVector.fromArray(S, c, o3 + 1 * VL)).intoArray(c, o3 + 1 * VL);
+            int o4 = co + 4 * ldc;
+            c40.fma(al, FloatVector.fromArray(S, c, o4 + 0 * VL)).intoArray(c, o4 + 0 * VL);
+            c41.fma(al, FloatVector.fromArray(S, c, o4 + 1 * VL)).intoArray(c, o4 + 1 * VL);
+            int o5 = co + 5 * ldc;
+            c50.fma(al, FloatVector.fromArray(S, c, o5 + 0 * VL)).intoArray(c, o5 + 0 * VL);
+            c51.fma(al, FloatVector.fromArray(S, c, o5 + 1 * VL)).intoArray(c, o5 + 1 * VL);
+        }
+    }
+
+    /**
+     * As {@link #narrow}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. Used when
+     * packing A would cost more than it saves (N small, so each A panel meets few B panels).
+     */
+    static void narrowRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3], r4 = base[4], r5 = base[5], r6 = base[6], r7 = base[7], r8 = base[8], r9 = base[9], r10 = base[10], r11 = base[11];
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        FloatVector c80 = FloatVector.zero(S);
+        FloatVector c90 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR_NARROW;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = a0.fma(b0, c00);
+            FloatVector a1 = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = a1.fma(b0, c10);
+            FloatVector a2 = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = a2.fma(b0, c20);
+            FloatVector a3 = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = a3.fma(b0, c30);
+            FloatVector a4 = FloatVector.broadcast(S, a[r4 + p]);
+            c40 = a4.fma(b0, c40);
+            FloatVector a5 = FloatVector.broadcast(S, a[r5 + p]);
+            c50 = a5.fma(b0, c50);
+            FloatVector a6 = FloatVector.broadcast(S, a[r6 + p]);
+            c60 = a6.fma(b0, c60);
+            FloatVector a7 = FloatVector.broadcast(S, a[r7 + p]);
+            c70 = a7.fma(b0, c70);
+            FloatVector a8 = FloatVector.broadcast(S, a[r8 + p]);
+            c80 = a8.fma(b0, c80);
+            FloatVector a9 = FloatVector.broadcast(S, a[r9 + p]);
+            c90 = a9.fma(b0, c90);
+            FloatVector a10 = FloatVector.broadcast(S, a[r10 + p]);
+            c100 = a10.fma(b0, c100);
+            FloatVector a11 = FloatVector.broadcast(S, a[r11 + p]);
+            c110 = a11.fma(b0, c110);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            int o4 = co + 4 * ldc;
+            c40.mul(al).intoArray(c, o4 + 0 * VL);
+            int o5 = co + 5 * ldc;
+            c50.mul(al).intoArray(c, o5 + 0 * VL);
+            int o6 = co + 6 * ldc;
+            c60.mul(al).intoArray(c, o6 + 0 * VL);
+            int o7 = co + 7 * ldc;
+            c70.mul(al).intoArray(c, o7 + 0 * VL);
+            int o8 = co + 8 * ldc;
+            c80.mul(al).intoArray(c, o8 + 0 * VL);
+            int o9 = co + 9 * ldc;
+            c90.mul(al).intoArray(c, o9 + 0 * VL);
+            int o10 = co + 10 * ldc;
+            c100.mul(al).intoArray(c, o10 + 0 * VL);
+            int o11 = co + 11 * ldc;
+            c110.mul(al).intoArray(c, o11 + 0 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            int o4 = co + 4 * ldc;
+            c40.fma(al, FloatVector.fromArray(S, c, o4 + 0 * VL)).intoArray(c, o4 + 0 * VL);
+            int o5 = co + 5 * ldc;
+            c50.fma(al, FloatVector.fromArray(S, c, o5 + 0 * VL)).intoArray(c, o5 + 0 * VL);
+            int o6 = co + 6 * ldc;
+            c60.fma(al, FloatVector.fromArray(S, c, o6 + 0 * VL)).intoArray(c, o6 + 0 * VL);
+            int o7 = co + 7 * ldc;
+            c70.fma(al, FloatVector.fromArray(S, c, o7 + 0 * VL)).intoArray(c, o7 + 0 * VL);
+            int o8 = co + 8 * ldc;
+            c80.fma(al, FloatVector.fromArray(S, c, o8 + 0 * VL)).intoArray(c, o8 + 0 * VL);
+            int o9 = co + 9 * ldc;
+            c90.fma(al, FloatVector.fromArray(S, c, o9 + 0 * VL)).intoArray(c, o9 + 0 * VL);
+            int o10 = co + 10 * ldc;
+            c100.fma(al, FloatVector.fromArray(S, c, o10 + 0 * VL)).intoArray(c, o10 + 0 * VL);
+            int o11 = co + 11 * ldc;
+            c110.fma(al, FloatVector.fromArray(S, c, o11 + 0 * VL)).intoArray(c, o11 + 0 * VL);
+        }
+    }
 }

@@ -149,5 +149,18 @@ class GemmTest {
             Gemm.gemm(par3, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c4, 0, n);
             assertArrayEquals(c1, c4);
         }
+        // The batched GEMV path of per-sample weights, and a large GEMV split over the threads.
+        int g = 9, kk = 784, nn = 130;
+        float[] x = random(g * kk, 7), w = random(g * kk * nn, 8);
+        float[] y1 = new float[g * nn], y2 = new float[g * nn], y3 = new float[g * nn];
+        Gemm.batched(par2, g, 1, nn, kk, 1f, x, 0, kk, kk, 1, w, 0, kk * nn, nn, 1, false, y1, 0, nn, nn);
+        Gemm.batched(par2, g, 1, nn, kk, 1f, x, 0, kk, kk, 1, w, 0, kk * nn, nn, 1, false, y2, 0, nn, nn);
+        Gemm.batched(null, g, 1, nn, kk, 1f, x, 0, kk, kk, 1, w, 0, kk * nn, nn, 1, false, y3, 0, nn, nn);
+        assertArrayEquals(y1, y2);
+        assertArrayEquals(y1, y3);
+        float[] v1 = new float[g * nn], v2 = new float[g * nn];
+        Gemm.gemm(par2, 1, g * nn, kk, 1f, x, 0, kk, 1, w, 0, g * nn, 1, false, v1, 0, g * nn);
+        Gemm.gemm(null, 1, g * nn, kk, 1f, x, 0, kk, 1, w, 0, g * nn, 1, false, v2, 0, g * nn);
+        assertArrayEquals(v1, v2);
     }
 }
