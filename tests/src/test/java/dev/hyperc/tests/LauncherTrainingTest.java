@@ -65,6 +65,26 @@ class LauncherTrainingTest {
         assertTrue(r.err().contains("was written for model 'kata'"), r.err());
     }
 
+    /** A loss that becomes NaN stops training with the op and the source line that produced it, and no stack trace. */
+    @Test
+    void nonFiniteLossNamesTheOpAndLine(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("nan.hyper");
+        Files.writeString(model, String.join("\n",
+                "hyperc 1",
+                "model nan_demo",
+                "input x: f32[B, 4]",
+                "input y: f32[B, 2]",
+                "let pred = x |> dense(2)",
+                "let loss = mse(pred, y) + mean(log(pred * 0 - 1))",
+                "train { loss = loss  data = teacher(inputs: 4, outputs: 2, train: 64, test: 16) }",
+                ""));
+        Run r = run(model.toString(), "--epochs", "1", "--threads", "1");
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("nan.hyper:6:"), r.err());
+        assertTrue(r.err().contains("NaN") && r.err().contains("reduction fused with its elementwise inputs"), r.err());
+        assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), r.err());
+    }
+
     @Test
     void humanOutputHasTheEpochTable() {
         Run r = run(kata(), "--epochs", "2", "--threads", "2");

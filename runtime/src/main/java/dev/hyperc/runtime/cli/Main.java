@@ -64,6 +64,18 @@ public final class Main {
         }
         CompiledModel model = result.model().orElseThrow();
         if (opts.gradcheck()) return gradcheck(source, model, opts, out, err);
+        if (opts.bench()) {
+            dev.hyperc.runtime.Model m = dev.hyperc.runtime.Model.compile(source.name(), source.text());
+            int batch = opts.batch() != null ? opts.batch() : model.train() != null ? model.train().batch() : 32;
+            int threads = opts.threads() != null ? opts.threads() : Runtime.getRuntime().availableProcessors();
+            var r = dev.hyperc.runtime.bench.ModelBench.run(m, batch, threads, 10, out);
+            if (opts.json()) {
+                out.println(dev.hyperc.runtime.report.JsonOut.pretty().beginObject().name("model").value(r.model()).name("batch").value(r.batch())
+                        .name("threads").value(r.threads()).name("train_samples_per_second").value(r.trainSamplesPerSecond())
+                        .name("inference_samples_per_second").value(r.inferSamplesPerSecond()).endObject());
+            }
+            return 0;
+        }
         if (opts.emit() != null) {
             switch (opts.emit()) {
                 case IR -> out.print(IrPrinter.print(model.ir()));

@@ -22,6 +22,7 @@ record Options(
         Path export,
         boolean json,
         boolean gradcheck,
+        boolean bench,
         boolean help,
         boolean version) {
 
@@ -53,6 +54,7 @@ record Options(
         FLAGS.put("--export FILE", "after training, write the generated target weights to FILE (safetensors)");
         FLAGS.put("--json", "print machine-readable results as JSON");
         FLAGS.put("--gradcheck", "check the model's gradients by finite differences on small shapes");
+        FLAGS.put("--bench", "measure training and inference samples/s on synthetic inputs (uses --batch, --threads)");
         FLAGS.put("--help", "print this help");
         FLAGS.put("--version", "print the compiler and language versions");
     }
@@ -65,7 +67,7 @@ record Options(
         Long seed = null;
         Double lr = null;
         Path checkpoint = null, export = null;
-        boolean resume = false, json = false, gradcheck = false, help = false, version = false;
+        boolean resume = false, json = false, gradcheck = false, bench = false, help = false, version = false;
         List<String> rest = new ArrayList<>(List.of(args));
         for (int i = 0; i < rest.size(); i++) {
             String a = rest.get(i);
@@ -81,6 +83,7 @@ record Options(
                 case "--resume" -> resume = true;
                 case "--json" -> json = true;
                 case "--gradcheck" -> gradcheck = true;
+                case "--bench" -> bench = true;
                 case "--emit" -> emit = choice(a, value(rest, i++, a, inline), Emit.values());
                 case "--device" -> device = choice(a, value(rest, i++, a, inline), Device.values());
                 case "--epochs" -> epochs = (int) number(a, value(rest, i++, a, inline), 1, 1_000_000);
@@ -104,13 +107,13 @@ record Options(
                     model = Path.of(a);
                 }
             }
-            if (inline != null && (a.equals("--resume") || a.equals("--json") || a.equals("--gradcheck") || a.equals("--help"))) {
+            if (inline != null && (a.equals("--resume") || a.equals("--json") || a.equals("--gradcheck") || a.equals("--bench") || a.equals("--help"))) {
                 throw new UsageError(a + " takes no value");
             }
         }
         if (!help && !version && model == null) throw new UsageError("no model file given");
         if (resume && checkpoint == null) throw new UsageError("--resume needs --checkpoint DIR");
-        return new Options(model, emit, device, epochs, batch, seed, lr, threads, checkpoint, resume, export, json, gradcheck, help, version);
+        return new Options(model, emit, device, epochs, batch, seed, lr, threads, checkpoint, resume, export, json, gradcheck, bench, help, version);
     }
 
     private static String value(List<String> args, int i, String flag, String inline) throws UsageError {

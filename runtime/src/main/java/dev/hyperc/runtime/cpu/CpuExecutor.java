@@ -110,7 +110,7 @@ public final class CpuExecutor {
         java.util.Arrays.sort(order, (a, b) -> Long.compare(nanos[b], nanos[a]));
         for (int i : order) {
             var w = dev.hyperc.compiler.lower.Kernels.writes(schedule.kernels().get(i));
-            out.put("#" + i + " " + steps.get(i).name() + " " + (w.isEmpty() ? "" : java.util.Arrays.toString(w.get(0).shape())), nanos[i] / 1e6 / runs);
+            out.put("#" + i + " " + schedule.kernels().get(i).getClass().getSimpleName() + " " + (w.isEmpty() ? "" : java.util.Arrays.toString(w.get(0).shape())), nanos[i] / 1e6 / runs);
         }
         return out;
     }
@@ -119,7 +119,7 @@ public final class CpuExecutor {
     public java.util.LinkedHashMap<String, Double> profile() {
         java.util.Map<String, Double> byKind = new java.util.HashMap<>();
         if (nanos != null && runs > 0) {
-            for (int i = 0; i < steps.size(); i++) byKind.merge(steps.get(i).name(), nanos[i] / 1e6 / runs, Double::sum);
+            for (int i = 0; i < steps.size(); i++) byKind.merge(schedule.kernels().get(i).getClass().getSimpleName(), nanos[i] / 1e6 / runs, Double::sum);
         }
         java.util.LinkedHashMap<String, Double> out = new java.util.LinkedHashMap<>();
         byKind.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).forEach(e -> out.put(e.getKey(), e.getValue()));
@@ -175,7 +175,11 @@ public final class CpuExecutor {
     // ---------------------------------------------------------------- binding
 
     private Step bind(Kernel k) {
-        String name = k.getClass().getSimpleName();
+        String name = switch (k) {
+            case Kernel.Fused f -> "an elementwise kernel";
+            case Kernel.Reduce r -> "a " + r.fn().text().replace("reduce_", "") + " reduction fused with its elementwise inputs";
+            default -> k.getClass().getSimpleName();
+        };
         Origin o = k.origin();
         return switch (k) {
             case Kernel.Fused f -> {

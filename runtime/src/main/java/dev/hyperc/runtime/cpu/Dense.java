@@ -22,6 +22,20 @@ final class Dense {
         int batchRank = r - 2;
         int count = c.numel() / Math.max(1, m * n);
         int[] bshape = java.util.Arrays.copyOf(c.shape(), batchRank);
+        if (m == 1 && bRs == 1 && bCs >= k && batchRank <= 1) {
+            // x · Bᵀ with B stored row-major (the backward pass of a layer with one input row): dot products
+            // along B's contiguous rows, instead of a GEMV that would stride across them.
+            int aStride = stride(a, batchRank), bStride = stride(b, batchRank);
+            return () -> {
+                for (int g = 0; g < count; g++) {
+                    int ao = a.base() + g * aStride, bo = b.base() + g * bStride, co = c.base() + g * n;
+                    if (aCs != 1) throw new IllegalStateException("row-vector operand must be dense");
+                    pool.forChunks(n, (t, from, to) -> {
+                        for (int j = from; j < to; j++) c.data()[co + j] = dot(a.data(), ao, b.data(), bo + j * bCs, k);
+                    });
+                }
+            };
+        }
         if (batchRank <= 1) {
             int aStride = stride(a, batchRank), bStride = stride(b, batchRank);
             return () -> Gemm.batched(pool, count, m, n, k, 1f, a.data(), a.base(), aStride, aRs, aCs,
@@ -37,6 +51,19 @@ final class Dense {
                 Gemm.gemm(pool, m, n, k, 1f, a.data(), aOff[g], aRs, aCs, b.data(), bOff[g], bRs, bCs, false, c.data(), c.base() + g * m * n, n);
             }
         };
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
+    static float dot(float[] x, int xo, float[] y, int yo, int k) {
+        var acc = jdk.incubator.vector.FloatVector.zero(S);
+        int i = 0;
+        for (; i <= k - S.length(); i += S.length()) {
+            acc = jdk.incubator.vector.FloatVector.fromArray(S, x, xo + i).fma(jdk.incubator.vector.FloatVector.fromArray(S, y, yo + i), acc);
+        }
+        float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < k; i++) s += x[xo + i] * y[yo + i];
+        return s;
     }
 
     /** Batch stride of x for a single batch axis (0 when x has no batch axis or broadcasts it). */
