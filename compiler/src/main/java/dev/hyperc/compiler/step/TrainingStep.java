@@ -58,12 +58,13 @@ public final class TrainingStep {
             Value p = params.get(name);
             Value gi = g.get(i);
             switch (opt.kind()) {
-                case "adam", "adamw" -> adam(b, outputs, name, p, gi, lr, t, opt);
+                case "adam", "adamw" -> adam(b, outputs, name, p, gi, lr, t, opt, finite);
                 case "sgd" -> sgd(b, outputs, name, p, gi, lr, opt);
                 default -> throw new IllegalArgumentException("unknown optimizer " + opt.kind());
             }
         }
-        // Guard every write-back (parameters, optimizer state, batch-norm statistics) with the finiteness flag.
+        // Guard every write-back (parameters, optimizer state, batch-norm statistics) with the finiteness flag;
+        // outputs that are already a select on the flag (Adam's moments) are left as they are.
         Map<String, Value> old = new HashMap<>();
         for (Node n : withGrads.nodes()) {
             if (n.op() instanceof Op.Param p) old.putIfAbsent("update:" + p.name(), n.result());
@@ -73,7 +74,7 @@ public final class TrainingStep {
         List<Graph.Output> guarded = new ArrayList<>();
         for (Graph.Output o : outputs) {
             Value prev = old.get(o.role().text() + ":" + o.name());
-            if ((o.role() == Graph.Role.UPDATE || o.role() == Graph.Role.STATE) && prev != null) {
+            if ((o.role() == Graph.Role.UPDATE || o.role() == Graph.Role.STATE) && prev != null && !guardedBy(b, o.value(), finite)) {
                 guarded.add(new Graph.Output(o.name(), b.add(new Op.Select(), finite, o.value(), prev), o.role()));
             } else {
                 guarded.add(o);
@@ -85,13 +86,21 @@ public final class TrainingStep {
     }
 
     /** Adam (and AdamW's decoupled weight decay): moments, bias correction, update. */
-    private static void adam(GraphBuilder b, List<Graph.Output> out, String name, Value p, Value g, Value lr, Value t, TrainConfig.Optimizer o) {
+    /**
+     * The moments are guarded first (kept when the loss is not finite) and the parameter update reads the
+     * guarded moments: then each moment is one in-place pass (read m and g, write m) and the update reads
+     * the new moments, instead of materialising unguarded copies that cost two more passes over memory.
+     */
+    private static void adam(GraphBuilder b, List<Graph.Output> out, String name, Value p, Value g, Value lr, Value t, TrainConfig.Optimizer o,
+                             Value finite) {
         TensorType pt = p.type();
         Value m = b.add(new Op.State(name + ".adam_m", pt, new Init.Zeros()));
         Value v = b.add(new Op.State(name + ".adam_v", pt, new Init.Zeros()));
         if (o.kind().equals("adam") && o.weightDecay() > 0) g = add(b, g, mul(b, p, scalar(b, o.weightDecay())));
         Value m2 = add(b, mul(b, m, scalar(b, o.beta1())), mul(b, g, scalar(b, 1 - o.beta1())));
         Value v2 = add(b, mul(b, v, scalar(b, o.beta2())), mul(b, b.add(new Op.Unary(Op.UnaryFn.SQUARE), g), scalar(b, 1 - o.beta2())));
+        m2 = b.add(new Op.Select(), finite, m2, m);
+        v2 = b.add(new Op.Select(), finite, v2, v);
         // Bias corrections 1 − β^t are scalars; fold them into one step size.
         Value c1 = sub(b, scalar(b, 1), b.add(new Op.Binary(Op.BinaryFn.POW), scalar(b, o.beta1()), t));
         Value c2 = sub(b, scalar(b, 1), b.add(new Op.Binary(Op.BinaryFn.POW), scalar(b, o.beta2()), t));
@@ -130,6 +139,13 @@ public final class TrainingStep {
         List<Value> out = new ArrayList<>();
         for (Value g : grads) out.add(mul(b, g, scale));
         return out;
+    }
+
+    private static boolean guardedBy(GraphBuilder b, Value v, Value finite) {
+        for (Node n : b.nodes()) {
+            if (n.results().contains(v)) return n.op() instanceof Op.Select && n.operands().get(0).equals(finite);
+        }
+        return false;
     }
 
     private static int maxBody(Graph g) {
