@@ -142,9 +142,13 @@ def main():
     ap.add_argument("--train", type=int, help="train samples per dataset (default 8000 multitask, all for edifice)")
     ap.add_argument("--test", type=int, help="test samples per dataset (default 2000 multitask, all for edifice)")
     ap.add_argument("--log-every", type=int, default=100, help="edifice: progress line every N steps")
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="flush float32 denormals to zero (faster; off by default so the accuracy runs use plain IEEE)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
     if args.model == "multitask":
         args.train = args.train or 8000
         args.test = args.test or 2000
@@ -153,6 +157,7 @@ def main():
         args.seed = 42 if args.seed is None else args.seed
     print_machine_info()
     print("# command: %s" % " ".join([sys.executable] + sys.argv))
+    print("# flush denormals: %s" % args.flush_denormal)
     res = train_multitask(args) if args.model == "multitask" else train_edifice(args)
     if args.json:
         res["torch"] = torch.__version__

@@ -89,8 +89,16 @@ public final class Main {
                     }
                 }
                 case KERNELS -> {
-                    err.println("compile-and-run: --emit " + opts.emit().text() + " is not implemented yet in this build");
-                    return 3;
+                    // The OpenCL C generated for the training step at the train block's batch size, for a CPU device.
+                    try {
+                        var step = Compiler.trainingStep(model).graph("step");
+                        long batch = model.train() != null ? model.train().batch() : 1;
+                        var schedule = dev.hyperc.compiler.lower.Scheduler.lower(step, batch);
+                        out.print(dev.hyperc.compiler.codegen.OpenClCodegen.source(schedule, dev.hyperc.compiler.codegen.OpenClCodegen.Options.cpu()));
+                    } catch (GradientError e) {
+                        err.print(Compiler.render(source, e));
+                        return 1;
+                    }
                 }
             }
             return 0;
