@@ -5,9 +5,12 @@ edifice_mlp, on synthetic data of the real shapes (issue 4 peers).
 
 Training step = forward + cross-entropy + backward + Adam update (zero_grad(set_to_none=True)),
 exactly what train_pytorch.py does per batch. Inference = forward only under torch.inference_mode().
-Each measurement warms up, then times single steps until it has run at least --min-time seconds and
-at least the model's minimum number of steps (200 for multitask_mnist, 30 for edifice_mlp); it
-reports samples/s from the median step time (and, for reference, from the mean).
+Each measurement run warms up, then times single steps until it has run at least --min-time seconds
+(10) and at least the model's minimum number of steps (200 for multitask_mnist, 30 for edifice_mlp);
+a run's samples/s comes from its median step time (the mean-based figure is printed too). Runs are
+repeated --repeat times (3), interleaved across models, and the SUMMARY lines give the median run
+and the range: this VM's throughput drifts by up to 2x between minutes even when no other process
+in it is busy, so a single run is not trustworthy.
 
 Denormals: with synthetic data and random labels, values in multitask_mnist drift into the float32
 denormal range and the step time doubles over a few hundred steps (~10 ms instead of ~6 ms). The
@@ -100,7 +103,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=["multitask", "edifice", "all"], default="all")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--min-time", type=float, default=20.0, help="seconds per measurement (default 20)")
+    ap.add_argument("--min-time", type=float, default=10.0, help="seconds per measurement run (default 10)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, interleaved; the median is reported (default 3)")
     ap.add_argument("--infer-batch", type=int, help="inference batch (default: the training batch)")
     ap.add_argument("--foreach", action="store_true", help="Adam(foreach=True); slower on this CPU, off by default")
     ap.add_argument("--no-flush-denormal", action="store_true", help="keep denormals (slower; see above)")
@@ -121,21 +125,33 @@ def main():
     cfgs = [("multitask_mnist", 32, 200, 20), ("edifice_mlp", 64, 30, 5)]
     if args.model != "all":
         cfgs = [c for c in cfgs if c[0].startswith(args.model)]
-    results = {}
+    built = {}
     for name, batch, min_steps, warmup in cfgs:
         ib = args.infer_batch or batch
         model, train_step, infer_step = make(name, batch, ib, args.foreach)
+        built[name] = (train_step, infer_step, ib)
         print("# %s: %d learned params%s" % (name, count_params(model),
                                              ", %d generated" % CORE_PARAMS if name == "multitask_mnist" else ""))
-        tr = measure(train_step, batch, warmup, min_steps, args.min_time)
-        print("%-16s train  batch %3d: %8.1f samples/s (median step %.2f ms over %d steps, %.1fs; mean-based %.1f/s; p10..p90 %.2f..%.2f ms; other processes %.2f cores)"
-              % (name, batch, tr["samples_per_s"], tr["median_step_ms"], tr["steps"], tr["seconds"], tr["samples_per_s_mean"],
-                 tr["p10_step_ms"], tr["p90_step_ms"], tr["other_cpus"]), flush=True)
-        inf = measure(infer_step, ib, warmup, min_steps, args.min_time)
-        print("%-16s infer  batch %3d: %8.1f samples/s (median step %.2f ms over %d steps, %.1fs; mean-based %.1f/s; p10..p90 %.2f..%.2f ms; other processes %.2f cores)"
-              % (name, ib, inf["samples_per_s"], inf["median_step_ms"], inf["steps"], inf["seconds"], inf["samples_per_s_mean"],
-                 inf["p10_step_ms"], inf["p90_step_ms"], inf["other_cpus"]), flush=True)
-        results[name] = dict(train=tr, infer=inf)
+    runs = {(name, kind): [] for name, *_ in cfgs for kind in ("train", "infer")}
+    # repeats are interleaved across models so that slow phases of a shared host spread over all of them
+    for rep in range(1, args.repeat + 1):
+        for name, batch, min_steps, warmup in cfgs:
+            train_step, infer_step, ib = built[name]
+            for kind, fn, b in (("train", train_step, batch), ("infer", infer_step, ib)):
+                r = measure(fn, b, warmup, min_steps, args.min_time)
+                runs[(name, kind)].append(r)
+                print("%-16s %s  batch %3d  run %d/%d: %8.1f samples/s (median step %.2f ms over %d steps, %.1fs; "
+                      "mean-based %.1f/s; p10..p90 %.2f..%.2f ms; other processes %.2f cores)"
+                      % (name, kind, b, rep, args.repeat, r["samples_per_s"], r["median_step_ms"], r["steps"], r["seconds"],
+                         r["samples_per_s_mean"], r["p10_step_ms"], r["p90_step_ms"], r["other_cpus"]), flush=True)
+    print()
+    results = {}
+    for (name, kind), rs in runs.items():
+        sps = sorted(r["samples_per_s"] for r in rs)
+        summary = dict(samples_per_s=statistics.median(sps), min=sps[0], max=sps[-1], batch=rs[0]["batch"], runs=rs)
+        results.setdefault(name, {})[kind] = summary
+        print("SUMMARY %-16s %s  batch %3d: %8.1f samples/s (median of %d runs; range %.1f..%.1f)"
+              % (name, kind, rs[0]["batch"], summary["samples_per_s"], len(rs), sps[0], sps[-1]), flush=True)
     if args.json:
         results["torch"] = torch.__version__
         results["threads"] = args.threads

@@ -5,7 +5,8 @@
 
 C[m,n] = A[m,k] @ B[k,n], row-major float32, written into a preallocated C (np.matmul(..., out=C)).
 Sizes are m x k x n. GFLOP/s = 2mkn / median time of one call; each size is timed for at least
---min-time seconds and 10 calls after a warm-up.
+--min-time seconds and 10 calls after a warm-up; each size is run --repeat times, interleaved, and
+the SUMMARY lines give the median run and the range.
 """
 import argparse
 import json
@@ -43,6 +44,7 @@ def gflops(m, k, n, min_time):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--min-time", type=float, default=3.0, help="seconds per size (default 3)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size, interleaved; the median is reported (default 3)")
     ap.add_argument("--show-config", action="store_true", help="also print numpy.show_config()")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before each size wait up to S seconds for other processes to go quiet (shared machine)")
@@ -59,14 +61,22 @@ def main():
         print("# threadpoolctl: not installed; BLAS identified from the loaded libraries above")
     if args.show_config:
         np.show_config()
+    runs = {size: [] for size in SIZES}
+    for rep in range(1, args.repeat + 1):           # interleaved, like bench_pytorch.py
+        for m, k, n in SIZES:
+            if args.wait_idle > 0:
+                wait_idle(max_wait=args.wait_idle)
+            r = gflops(m, k, n, args.min_time)
+            runs[(m, k, n)].append(r)
+            print("numpy sgemm %4dx%4dx%4d run %d/%d: %7.1f GFLOP/s (median %.3f ms over %d calls; best %.1f GFLOP/s; other processes %.2f cores)"
+                  % (m, k, n, rep, args.repeat, r["gflops"], r["median_ms"], r["calls"], r["gflops_best"], r["other_cpus"]), flush=True)
+    print()
     results = []
-    for m, k, n in SIZES:
-        if args.wait_idle > 0:
-            wait_idle(max_wait=args.wait_idle)
-        r = gflops(m, k, n, args.min_time)
-        results.append(r)
-        print("numpy sgemm %4dx%4dx%4d: %7.1f GFLOP/s (median %.3f ms over %d calls; best %.1f GFLOP/s; other processes %.2f cores)"
-              % (m, k, n, r["gflops"], r["median_ms"], r["calls"], r["gflops_best"], r["other_cpus"]), flush=True)
+    for (m, k, n), rs in runs.items():
+        g = sorted(r["gflops"] for r in rs)
+        results.append(dict(m=m, k=k, n=n, gflops=statistics.median(g), min=g[0], max=g[-1], runs=rs))
+        print("SUMMARY numpy sgemm %4dx%4dx%4d: %7.1f GFLOP/s (median of %d runs; range %.1f..%.1f)"
+              % (m, k, n, statistics.median(g), len(g), g[0], g[-1]), flush=True)
     if args.json:
         ob = openblas_info()
         with open(args.json, "w") as f:

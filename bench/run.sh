@@ -49,14 +49,14 @@ if [ "$PEERS" -eq 1 ]; then
 fi
 
 if [ "$PEERS" -eq 1 ]; then
-    if [ "$QUICK" -eq 1 ]; then GT=0.5; BT=2; WAIT=0; else GT=3; BT=20; WAIT=${BENCH_WAIT_IDLE:-600}; fi
+    if [ "$QUICK" -eq 1 ]; then GT=0.5; BT=1; REP=1; WAIT=0; else GT=3; BT=10; REP=3; WAIT=${BENCH_WAIT_IDLE:-600}; fi
     step "peer: OpenBLAS sgemm through numpy (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset)"
     runlog gemm_numpy env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH="$OMP_BLAS" \
-        "$PY" bench/gemm_numpy.py --min-time "$GT" --wait-idle "$WAIT" --json "$OUT/gemm_numpy.json"
+        "$PY" bench/gemm_numpy.py --min-time "$GT" --repeat "$REP" --wait-idle "$WAIT" --json "$OUT/gemm_numpy.json"
 
     step "peer: PyTorch throughput (OpenMP OpenBLAS, 2 threads)"
     runlog bench_pytorch env LD_LIBRARY_PATH="$OMP_BLAS" \
-        "$PY" bench/bench_pytorch.py --threads 2 --min-time "$BT" --wait-idle "$WAIT" --json "$OUT/bench_pytorch.json"
+        "$PY" bench/bench_pytorch.py --threads 2 --min-time "$BT" --repeat "$REP" --wait-idle "$WAIT" --json "$OUT/bench_pytorch.json"
 
     if [ "$TRAIN" -eq 1 ]; then
         step "peer: PyTorch multitask_mnist accuracy (5 epochs, MNIST 8k/2k + FashionMNIST 8k/2k)"
