@@ -46,6 +46,11 @@ class Dense(nn.Module):
 
     def __init__(self, fan_in, fan_out, init):
         super().__init__()
+        if init == "torch":              # nn.Linear's default: U(+-1/sqrt(fan_in)) for W and b
+            bound = 1.0 / math.sqrt(fan_in)
+            self.w = nn.Parameter(torch.empty(fan_in, fan_out).uniform_(-bound, bound))
+            self.b = nn.Parameter(torch.empty(fan_out).uniform_(-bound, bound))
+            return
         if init == "he":
             self.w = _he(fan_in, fan_out)
         elif init == "glorot":
@@ -113,12 +118,13 @@ class MultitaskMnist(nn.Module):
 # ----------------------------------------------------------------------------------------------
 
 class Generator(nn.Module):
-    def __init__(self, cond, hidden, fan_in, fan_out):
+    def __init__(self, cond, hidden, fan_in, fan_out, init="hyperc"):
         super().__init__()
         self.fan_in, self.fan_out = fan_in, fan_out
-        self.l1 = Dense(cond, hidden[0], "he")
-        self.l2 = Dense(hidden[0], hidden[1], "he")
-        self.head = Dense(hidden[1], fan_in * fan_out + fan_out, ("hyperfan", fan_in))
+        t = init == "torch"
+        self.l1 = Dense(cond, hidden[0], "torch" if t else "he")
+        self.l2 = Dense(hidden[0], hidden[1], "torch" if t else "he")
+        self.head = Dense(hidden[1], fan_in * fan_out + fan_out, "torch" if t else ("hyperfan", fan_in))
 
     def forward(self, c):
         g = self.head(F.relu(self.l2(F.relu(self.l1(c)))))   # [B, in*out + out]
@@ -129,10 +135,12 @@ class Generator(nn.Module):
 
 
 class EdificeMlp(nn.Module):
-    def __init__(self, cond=64, layers=((784, 128), (128, 10)), hidden=(256, 256), tasks=1):
+    def __init__(self, cond=64, layers=((784, 128), (128, 10)), hidden=(256, 256), tasks=1, init="hyperc"):
+        """init: "hyperc" (He / hyperfan / zero biases, as hyperc initialises the model) or "torch"
+        (nn.Linear's default uniform init everywhere, for comparison only)."""
         super().__init__()
         self.embedding = nn.Parameter(torch.randn(tasks, cond))  # N(0, 1)
-        self.gens = nn.ModuleList(Generator(cond, hidden, i, o) for i, o in layers)
+        self.gens = nn.ModuleList(Generator(cond, hidden, i, o, init) for i, o in layers)
 
     def forward(self, task, x):
         """task: int64 [B] (one id per sample); x: [B, 784]."""

@@ -94,11 +94,11 @@ def train_edifice(args):
     xte, yte = torch.from_numpy(xte).reshape(-1, 784), torch.from_numpy(yte)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    model = EdificeMlp()
+    model = EdificeMlp(init=args.init)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr or 1e-3)
     batch = args.batch or 64
     epochs = args.epochs or 2
-    print("# edifice_mlp: Adam lr=%g batch=%d epochs=%d seed=%d" % (opt.defaults["lr"], batch, epochs, args.seed))
+    print("# edifice_mlp: Adam lr=%g batch=%d epochs=%d seed=%d init=%s" % (opt.defaults["lr"], batch, epochs, args.seed, args.init))
     zeros = lambda n: torch.zeros(n, dtype=torch.long)   # task 0 for every sample
     rows = []
     t_all = time.time()
@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--train", type=int, help="train samples per dataset (default 8000 multitask, all for edifice)")
     ap.add_argument("--test", type=int, help="test samples per dataset (default 2000 multitask, all for edifice)")
     ap.add_argument("--log-every", type=int, default=100, help="edifice: progress line every N steps")
+    ap.add_argument("--init", choices=["hyperc", "torch"], default="hyperc",
+                    help="edifice: hyperc's init (default) or nn.Linear's default init (diagnostic)")
     ap.add_argument("--flush-denormal", action="store_true",
                     help="flush float32 denormals to zero (faster; off by default so the accuracy runs use plain IEEE)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
