@@ -47,10 +47,10 @@ final class TrainCommand {
             return 1;
         }
         if (opts.device() == Options.Device.OPENCL) {
-            err.println("compile-and-run: --device opencl: this build has no OpenCL backend yet; use --device cpu");
+            err.println("compile-and-run: --device opencl: training on OpenCL is not wired into the launcher yet (see --emit kernels); use --device cpu");
             return 3;
         }
-        if (opts.device() == Options.Device.AUTO && !opts.json()) err.println("hyperc: using the CPU backend (this build has no OpenCL backend yet)");
+        if (opts.device() == Options.Device.AUTO && !opts.json()) err.println("hyperc: using the CPU backend (training on OpenCL is not wired into the launcher yet)");
         Trainer.Config cfg = new Trainer.Config(
                 opts.epochs() != null ? opts.epochs() : tc.epochs(),
                 opts.batch() != null ? opts.batch() : tc.batch(),
