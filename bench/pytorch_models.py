@@ -15,10 +15,13 @@ edifice_mlp (models/edifice_mlp.hyper, the Edifice/Axon Hypernetwork):
     the per-sample output is split (views) into W [B,in,out] then b [B,out]; the target computes
     h = bmm(h[:,None,:], W)[:,0,:] + b, relu after every layer except the last.
 
-Initialisation matches hyperc's (compiler/.../eval/ReferenceEvaluator.initialise):
-    embedding tables N(0, 1); dense layers followed by relu: He-normal std sqrt(2/fan_in);
-    other dense layers: Glorot-uniform U(+-sqrt(6/(fan_in+fan_out))); generator heads of the
-    edifice hypernetwork: "hyperfan" N(0, std sqrt(2/(head_fan_in * target_fan_in))); biases zero.
+Initialisation matches hyperc's (compiler/.../eval/ReferenceEvaluator.initialise, tests/golden/*.ir):
+    embedding tables N(0, 1); biases zero;
+    multitask_mnist: dense layer followed by relu He-normal std sqrt(2/fan_in); generator head
+      Glorot-uniform U(+-sqrt(6/(fan_in+fan_out)));
+    edifice_mlp (hyperc's hypernetwork(...) with generator_init: uniform, the default): every generator
+      layer U(+-1/sqrt(fan_in)); EdificeMlp(init="hyperfan") gives generator_init: hyperfan (He hidden
+      layers, head N(0, std sqrt(2/(head_fan_in * target_fan_in)))).
 Weights are stored as [in, out] and applied as x @ W + b, like hyperc's IR.
 """
 import math
@@ -42,14 +45,16 @@ def _hyperfan(head_fan_in, target_fan_in, fan_out):
 
 
 class Dense(nn.Module):
-    """x @ W + b with W [in, out]; init 'he', 'glorot' or ('hyperfan', target_fan_in)."""
+    """x @ W + b with W [in, out]; init 'he', 'glorot', 'uniform', 'torch' or ('hyperfan', target_fan_in)."""
 
     def __init__(self, fan_in, fan_out, init):
         super().__init__()
-        if init == "torch":              # nn.Linear's default: U(+-1/sqrt(fan_in)) for W and b
+        if init in ("uniform", "torch"):     # W ~ U(+-1/sqrt(fan_in)), nn.Linear's default for W
             bound = 1.0 / math.sqrt(fan_in)
             self.w = nn.Parameter(torch.empty(fan_in, fan_out).uniform_(-bound, bound))
-            self.b = nn.Parameter(torch.empty(fan_out).uniform_(-bound, bound))
+            # "uniform": zero bias, as hyperc; "torch": nn.Linear's default bias U(+-1/sqrt(fan_in))
+            self.b = nn.Parameter(torch.zeros(fan_out) if init == "uniform"
+                                  else torch.empty(fan_out).uniform_(-bound, bound))
             return
         if init == "he":
             self.w = _he(fan_in, fan_out)
@@ -118,13 +123,14 @@ class MultitaskMnist(nn.Module):
 # ----------------------------------------------------------------------------------------------
 
 class Generator(nn.Module):
-    def __init__(self, cond, hidden, fan_in, fan_out, init="hyperc"):
+    def __init__(self, cond, hidden, fan_in, fan_out, init="uniform"):
         super().__init__()
         self.fan_in, self.fan_out = fan_in, fan_out
-        t = init == "torch"
-        self.l1 = Dense(cond, hidden[0], "torch" if t else "he")
-        self.l2 = Dense(hidden[0], hidden[1], "torch" if t else "he")
-        self.head = Dense(hidden[1], fan_in * fan_out + fan_out, "torch" if t else ("hyperfan", fan_in))
+        hidden_init, head_init = {"uniform": ("uniform", "uniform"), "torch": ("torch", "torch"),
+                                  "hyperfan": ("he", ("hyperfan", fan_in))}[init]
+        self.l1 = Dense(cond, hidden[0], hidden_init)
+        self.l2 = Dense(hidden[0], hidden[1], hidden_init)
+        self.head = Dense(hidden[1], fan_in * fan_out + fan_out, head_init)
 
     def forward(self, c):
         g = self.head(F.relu(self.l2(F.relu(self.l1(c)))))   # [B, in*out + out]
@@ -135,9 +141,12 @@ class Generator(nn.Module):
 
 
 class EdificeMlp(nn.Module):
-    def __init__(self, cond=64, layers=((784, 128), (128, 10)), hidden=(256, 256), tasks=1, init="hyperc"):
-        """init: "hyperc" (He / hyperfan / zero biases, as hyperc initialises the model) or "torch"
-        (nn.Linear's default uniform init everywhere, for comparison only)."""
+    def __init__(self, cond=64, layers=((784, 128), (128, 10)), hidden=(256, 256), tasks=1, init="uniform"):
+        """init (of the generators; the embedding is always N(0, 1)), as hyperc's generator_init:
+        "uniform" (hyperc's default): W ~ U(+-1/sqrt(fan_in)) in every generator layer, zero biases;
+        "hyperfan": He-normal hidden layers, hyperfan head N(0, 2/(256*fan_in)), zero biases (hyperc's
+                    generator_init: hyperfan, and its default before commit 5452871);
+        "torch": nn.Linear's default, i.e. "uniform" plus biases U(+-1/sqrt(fan_in)) (diagnostic only)."""
         super().__init__()
         self.embedding = nn.Parameter(torch.randn(tasks, cond))  # N(0, 1)
         self.gens = nn.ModuleList(Generator(cond, hidden, i, o, init) for i, o in layers)

@@ -142,8 +142,9 @@ def main():
     ap.add_argument("--train", type=int, help="train samples per dataset (default 8000 multitask, all for edifice)")
     ap.add_argument("--test", type=int, help="test samples per dataset (default 2000 multitask, all for edifice)")
     ap.add_argument("--log-every", type=int, default=100, help="edifice: progress line every N steps")
-    ap.add_argument("--init", choices=["hyperc", "torch"], default="hyperc",
-                    help="edifice: hyperc's init (default) or nn.Linear's default init (diagnostic)")
+    ap.add_argument("--init", choices=["uniform", "hyperfan", "torch"], default="uniform",
+                    help="edifice generator init, as hyperc's generator_init: uniform (hyperc's default), hyperfan; "
+                         "or torch (nn.Linear's default, i.e. uniform with non-zero biases; diagnostic)")
     ap.add_argument("--flush-denormal", action="store_true",
                     help="flush float32 denormals to zero (faster; off by default so the accuracy runs use plain IEEE)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
