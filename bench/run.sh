@@ -7,14 +7,16 @@
 #   bench/run.sh --peers-only / --hyperc-only
 #   bench/run.sh --quick      short measurements (smoke test; numbers not for RESULTS.md)
 #
-# Logs go to bench/results/ (one .log and one .json per measurement). Run on an otherwise idle
+# The machine is shared: before each peer measurement the scripts wait (up to BENCH_WAIT_IDLE
+# seconds, default 600) until other processes use < 0.25 cores, and every line records how many
+# cores other processes used while it ran. Peer throughput is the median of 3 interleaved runs.
+# Logs go to bench/results/ (one .log and one .json per measurement; --quick: bench/results/quick/;
+# BENCH_OUT=DIR overrides). Run on an otherwise idle
 # machine: everything uses all (2) cores, so measurements must not overlap.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-OUT="$ROOT/bench/results"
-mkdir -p "$OUT"
 
 TRAIN=0; PEERS=1; HYPERC=1; QUICK=0
 for a in "$@"; do
@@ -27,6 +29,9 @@ for a in "$@"; do
         *) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done
+# logs: bench/results/ (a --quick run goes to bench/results/quick/ so it never overwrites real numbers)
+if [ "$QUICK" -eq 1 ]; then OUT=${BENCH_OUT:-$ROOT/bench/results/quick}; else OUT=${BENCH_OUT:-$ROOT/bench/results}; fi
+mkdir -p "$OUT"
 
 PY=/usr/bin/python3                      # Debian's python: the one python3-torch installs into
 OMP_BLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp
@@ -70,11 +75,21 @@ fi
 
 if [ "$HYPERC" -eq 1 ]; then
     step "hyperc CPU backend"
-    help=$(./compile-and-run --help 2>&1)
+    help=$(./compile-and-run --help 2>&1)     # also builds the launcher if sources changed
     if grep -q -- '--bench' <<<"$help"; then
         for m in multitask_mnist edifice_mlp; do
-            runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench
+            runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench --threads 2
         done
+        if [ -f runtime/target/classes/dev/hyperc/runtime/cpu/kernels/GemmBench.class ]; then
+            # shellcheck source=/dev/null
+            . scripts/find-jdk.sh
+            if hyperc_find_jdk; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
+            qa=(); [ "$QUICK" -eq 1 ] && qa=(quick)
+            runlog hyperc_gemm "$JAVA" --add-modules jdk.incubator.vector -cp runtime/target/classes \
+                dev.hyperc.runtime.cpu.kernels.GemmBench 2 "${qa[@]}"
+        else
+            echo "run.sh: GemmBench not built (runtime/target/classes); hyperc GEMM numbers skipped"
+        fi
     else
         echo "run.sh: ./compile-and-run has no --bench flag yet (see ./compile-and-run --help); hyperc CPU backend numbers skipped"
     fi
