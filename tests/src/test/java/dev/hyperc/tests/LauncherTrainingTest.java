@@ -55,6 +55,23 @@ class LauncherTrainingTest {
         assertEquals("kata", st.metadata().get("model"));
     }
 
+    /**
+     * The same seed and thread count give bit-identical training whether the JVM runs the Vector API compiled
+     * (C2 intrinsics) or through its Java fallback (C1 only), so resume is exact however warm the JVM is.
+     */
+    @Test
+    void trainingIsBitIdenticalWithAndWithoutVectorIntrinsics() throws Exception {
+        Run here = run(kata(), "--epochs", "2", "--json", "--threads", "2");
+        assertEquals(0, here.code(), here.err());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "-XX:TieredStopAtLevel=1", "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), "dev.hyperc.runtime.cli.Main",
+                kata(), "--epochs", "2", "--json", "--threads", "2").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals(finalLoss(here.out()), finalLoss(out), 0.0, "C1-only JVM must train bit-identically");
+    }
+
     @Test
     void checkpointOfAnotherModelIsRefused(@TempDir Path dir) {
         Path ck = dir.resolve("ck");

@@ -61,7 +61,7 @@ final class Dense {
         for (; i <= k - S.length(); i += S.length()) {
             acc = jdk.incubator.vector.FloatVector.fromArray(S, x, xo + i).fma(jdk.incubator.vector.FloatVector.fromArray(S, y, yo + i), acc);
         }
-        float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = dev.hyperc.runtime.cpu.kernels.Lanes.sum(acc);
         for (; i < k; i++) s += x[xo + i] * y[yo + i];
         return s;
     }

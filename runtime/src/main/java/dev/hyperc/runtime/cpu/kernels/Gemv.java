@@ -171,10 +171,10 @@ final class Gemv {
                 c2 = FloatVector.fromArray(S, b, r2 + kv, m).fma(xv, c2);
                 c3 = FloatVector.fromArray(S, b, r3 + kv, m).fma(xv, c3);
             }
-            put(c0.reduceLanes(VectorOperators.ADD), j, alpha, accumulate, y, yOff, yInc);
-            put(c1.reduceLanes(VectorOperators.ADD), j + 1, alpha, accumulate, y, yOff, yInc);
-            put(c2.reduceLanes(VectorOperators.ADD), j + 2, alpha, accumulate, y, yOff, yInc);
-            put(c3.reduceLanes(VectorOperators.ADD), j + 3, alpha, accumulate, y, yOff, yInc);
+            put(Lanes.sum(c0), j, alpha, accumulate, y, yOff, yInc);
+            put(Lanes.sum(c1), j + 1, alpha, accumulate, y, yOff, yInc);
+            put(Lanes.sum(c2), j + 2, alpha, accumulate, y, yOff, yInc);
+            put(Lanes.sum(c3), j + 3, alpha, accumulate, y, yOff, yInc);
         }
         for (; j < j1; j++) {
             int r0 = bOff + j * bCs;
@@ -184,7 +184,7 @@ final class Gemv {
                 VectorMask<Float> m = S.indexInRange(kv, k);
                 c0 = FloatVector.fromArray(S, b, r0 + kv, m).fma(FloatVector.fromArray(S, x, xOff + kv, m), c0);
             }
-            put(c0.reduceLanes(VectorOperators.ADD), j, alpha, accumulate, y, yOff, yInc);
+            put(Lanes.sum(c0), j, alpha, accumulate, y, yOff, yInc);
         }
     }
 

@@ -94,7 +94,8 @@ public final class Reduce {
             VectorMask<Float> m = S.indexInRange(k, n);
             a0 = a0.lanewise(fn.op, FloatVector.fromArray(S, x, off + k, m), m);
         }
-        return a0.lanewise(fn.op, a1).lanewise(fn.op, a2.lanewise(fn.op, a3)).reduceLanes(fn.op);
+        FloatVector acc = a0.lanewise(fn.op, a1).lanewise(fn.op, a2.lanewise(fn.op, a3));
+        return Lanes.fold(acc, fn.op);
     }
 
     /** out[i] = fn over k of x[off + k·inner + i], i in [i0, i1). */
