@@ -16,6 +16,9 @@ import dev.hyperc.compiler.lower.Scheduler;
 import dev.hyperc.compiler.step.TrainingStep;
 import dev.hyperc.runtime.cpu.CpuExecutor;
 import dev.hyperc.runtime.cpu.kernels.Parallel;
+import dev.hyperc.runtime.opencl.Cl;
+import dev.hyperc.runtime.opencl.DeviceContext;
+import dev.hyperc.runtime.opencl.OpenClError;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,19 +30,31 @@ import java.util.Random;
  * optimizer state live in the session across steps; each executable (training step, evaluation,
  * prediction, weight generation) is scheduled once per batch size and its memory reused.
  *
+ * <p>On OpenCL ({@link Backend#OPENCL}, or {@link Backend#AUTO} with a GPU) the parameters and optimizer
+ * state are uploaded once and stay on the device, shared by all the session's executables; a step moves
+ * only its batch in and its loss and metrics out. The host copies are brought up to date when asked for
+ * ({@link #parameters()}, {@link #snapshot()}), and {@link #restore} sends restored values back.
+ *
  * <p>Thread-safety: all methods are synchronized; one session runs one call at a time. Use several
- * sessions for parallel work. Close the session to release its worker threads (and device memory).
+ * sessions for parallel work. Close the session to release its worker threads and device memory.
  */
 public final class Session implements AutoCloseable {
-    /** How a session runs. {@code threads <= 0} means all cores. */
-    public record Options(int threads, long seed, boolean checkFinite) {
-        public static Options defaults() { return new Options(0, 0, false); }
+    /**
+     * How a session runs. {@code threads <= 0} means all cores. {@code checkFinite} checks every kernel's
+     * output for NaN/Inf (CPU backend; on OpenCL a non-finite loss is diagnosed with {@link #diagnose}).
+     */
+    public record Options(int threads, long seed, boolean checkFinite, Backend backend) {
+        public Options(int threads, long seed, boolean checkFinite) { this(threads, seed, checkFinite, Backend.CPU); }
 
-        public Options withSeed(long s) { return new Options(threads, s, checkFinite); }
+        public static Options defaults() { return new Options(0, 0, false, Backend.CPU); }
 
-        public Options withThreads(int t) { return new Options(t, seed, checkFinite); }
+        public Options withSeed(long s) { return new Options(threads, s, checkFinite, backend); }
 
-        public Options withCheckFinite(boolean c) { return new Options(threads, seed, c); }
+        public Options withThreads(int t) { return new Options(t, seed, checkFinite, backend); }
+
+        public Options withCheckFinite(boolean c) { return new Options(threads, seed, c, backend); }
+
+        public Options withBackend(Backend b) { return new Options(threads, seed, checkFinite, b); }
     }
 
     /** The loss and metrics of one step or one evaluated batch. */
@@ -50,16 +65,48 @@ public final class Session implements AutoCloseable {
     private final Parallel pool;
     private final Map<String, float[]> params = new LinkedHashMap<>();
     private final Map<String, float[]> states = new LinkedHashMap<>();
-    private final Map<String, CpuExecutor> executors = new HashMap<>();
+    private final Map<String, Runner> executors = new HashMap<>();
+    /** The device context on OpenCL; null on the CPU backend. */
+    private final DeviceContext device;
+    private final String backendNote;
+    /** Whether the device holds newer parameters and state than the host arrays. */
+    private boolean hostStale;
     private long steps;
     private boolean closed;
 
     Session(Model model, Options options) {
         this.model = model;
         this.options = options;
-        this.pool = new Parallel(options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors());
+        Backend b = options.backend() == null ? Backend.CPU : options.backend();
+        Cl.Device dev = null;
+        String note = "";
+        if (b == Backend.OPENCL) {
+            Cl.Result<Cl.Device> d = Cl.preferredDevice();
+            dev = d.value().orElseThrow(() -> new OpenClError(d.reason()));
+        } else if (b == Backend.AUTO) {
+            Cl.Result<Cl.Device> d = Cl.preferredDevice();
+            if (d.value().isEmpty()) note = "using the CPU backend: " + d.reason();
+            else if (!d.value().get().gpu()) note = "using the CPU backend: the only OpenCL device is a CPU (" + d.value().get().name()
+                    + "), where the JVM backend is faster; --device opencl uses it anyway";
+            else dev = d.value().get();
+        }
+        int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        this.pool = new Parallel(threads);
+        this.device = dev == null ? null : new DeviceContext(dev, false);
+        this.backendNote = note;
         initialise();
     }
+
+    /** Where this session runs, in words: "cpu (N threads)" or "opencl: device". */
+    public String backend() {
+        return device == null ? "cpu (" + pool.threads() + " threads)" : "opencl: " + device.device();
+    }
+
+    /** Why {@link Backend#AUTO} chose the CPU backend; empty when it did not. */
+    public String backendNote() { return backendNote; }
+
+    /** Whether this session runs on an OpenCL device. */
+    public boolean onDevice() { return device != null; }
 
     public Model model() { return model; }
 
@@ -68,6 +115,7 @@ public final class Session implements AutoCloseable {
 
     /** Parameters by name (copies). */
     public synchronized Map<String, HostTensor> parameters() {
+        syncHost();
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Node n : model.ir().graph("train").nodes()) {
             if (n.op() instanceof Op.Param p && params.containsKey(p.name())) {
@@ -105,10 +153,11 @@ public final class Session implements AutoCloseable {
         for (Node n : step.nodes()) if (n.op() instanceof Op.State s) states.computeIfAbsent(s.name(), k -> init(s.init(), s.type().shape(), k));
         Map<String, HostTensor> in = new HashMap<>(batch);
         in.put(TrainingStep.LR, HostTensor.scalar((float) lr));
-        CpuExecutor ex = executor("step", step, in);
+        Runner ex = executor("step", step, in);
         bind(ex, in);
         run(ex, mix(options.seed(), steps));
         steps++;
+        if (device != null) hostStale = true;
         return result(ex, step);
     }
 
@@ -122,16 +171,33 @@ public final class Session implements AutoCloseable {
         Graph step = model.trainingStep().graph("step");
         Map<String, HostTensor> in = new HashMap<>(batch);
         in.put(TrainingStep.LR, HostTensor.scalar((float) lr));
-        CpuExecutor ex = executor("step", step, in);
-        bind(ex, in);
-        ex.runChecked(mix(options.seed(), Math.max(0, steps - 1)));
+        if (device == null) {
+            Runner ex = executor("step", step, in);
+            bind(ex, in);
+            ex.run(mix(options.seed(), Math.max(0, steps - 1)), true);
+            return;
+        }
+        // On a device, replay the step on the CPU backend, which can check after every kernel. It works on the host
+        // copies, which are put back afterwards: a finite CPU loss would otherwise update them behind the device's back.
+        syncHost();
+        Map<String, float[]> saved = new HashMap<>();
+        params.forEach((k, v) -> saved.put("p" + k, v.clone()));
+        states.forEach((k, v) -> saved.put("s" + k, v.clone()));
+        try {
+            Runner ex = cpuExecutor("step", step, in);
+            bind(ex, in);
+            ex.run(mix(options.seed(), Math.max(0, steps - 1)), true);
+        } finally {
+            params.forEach((k, v) -> System.arraycopy(saved.get("p" + k), 0, v, 0, v.length));
+            states.forEach((k, v) -> { float[] o = saved.get("s" + k); if (o != null) System.arraycopy(o, 0, v, 0, v.length); });
+        }
     }
 
     /** Loss and metrics on a batch in inference mode (batch-norm running statistics, no dropout). */
     public synchronized StepResult evaluate(Map<String, HostTensor> batch) {
         checkOpen();
         Graph eval = model.ir().graph("eval");
-        CpuExecutor ex = executor("eval", eval, batch);
+        Runner ex = executor("eval", eval, batch);
         bind(ex, batch);
         run(ex, mix(options.seed() + 1, steps));
         return result(ex, eval);
@@ -141,7 +207,7 @@ public final class Session implements AutoCloseable {
     public synchronized Map<String, HostTensor> predict(Map<String, HostTensor> inputs) {
         checkOpen();
         Graph g = model.ir().graph("predict");
-        CpuExecutor ex = executor("predict", g, inputs);
+        Runner ex = executor("predict", g, inputs);
         bind(ex, inputs);
         run(ex, mix(options.seed() + 2, steps));
         Map<String, HostTensor> out = new LinkedHashMap<>();
@@ -160,7 +226,7 @@ public final class Session implements AutoCloseable {
     public synchronized Map<String, Map<String, HostTensor>> generate(Map<String, HostTensor> conditioning) {
         checkOpen();
         Graph g = Compiler.generateGraph(model.compiled());
-        CpuExecutor ex = executor("generate", g, conditioning);
+        Runner ex = executor("generate", g, conditioning);
         bind(ex, conditioning);
         run(ex, mix(options.seed() + 3, steps));
         Map<String, Map<String, HostTensor>> out = new LinkedHashMap<>();
@@ -172,24 +238,24 @@ public final class Session implements AutoCloseable {
         return out;
     }
 
-    private void run(CpuExecutor ex, long seed) {
-        if (options.checkFinite()) ex.runChecked(seed);
-        else ex.run(seed);
+    private void run(Runner ex, long seed) {
+        ex.run(seed, options.checkFinite());
     }
 
-    private StepResult result(CpuExecutor ex, Graph g) {
+    private StepResult result(Runner ex, Graph g) {
         double loss = Double.NaN;
         Map<String, Double> metrics = new LinkedHashMap<>();
         for (Graph.Output o : g.outputs()) {
-            if (o.role() == Graph.Role.LOSS) loss = ex.read(ex.schedule().outputs().get("loss:" + o.name()))[0];
-            if (o.role() == Graph.Role.METRIC) metrics.put(o.name(), (double) ex.read(ex.schedule().outputs().get("metric:" + o.name()))[0]);
+            if (o.role() == Graph.Role.LOSS) loss = ex.read("loss:" + o.name())[0];
+            if (o.role() == Graph.Role.METRIC) metrics.put(o.name(), (double) ex.read("metric:" + o.name())[0]);
         }
         return new StepResult(loss, metrics);
     }
 
-    private HostTensor read(CpuExecutor ex, Graph.Output o, Graph g) {
-        BufferRef r = ex.schedule().outputs().get(o.role().text() + ":" + o.name());
-        float[] data = ex.read(r);
+    private HostTensor read(Runner ex, Graph.Output o, Graph g) {
+        String key = o.role().text() + ":" + o.name();
+        BufferRef r = ex.schedule().outputs().get(key);
+        float[] data = ex.read(key);
         int[] shape = new int[r.rank()];
         for (int i = 0; i < shape.length; i++) shape[i] = (int) r.shape()[i];
         if (o.value().type().dtype() == DType.I32) {
@@ -200,13 +266,35 @@ public final class Session implements AutoCloseable {
         return HostTensor.f32(shape, data);
     }
 
-    /** The executor of graph {@code name} for the batch size these inputs imply. */
-    private CpuExecutor executor(String name, Graph g, Map<String, HostTensor> inputs) {
+    /** The executor of graph {@code name} for the batch size these inputs imply, on the session's backend. */
+    private Runner executor(String name, Graph g, Map<String, HostTensor> inputs) {
+        if (device == null) return cpuExecutor(name, g, inputs);
         long batch = batchSize(g, inputs);
         return executors.computeIfAbsent(name + "@" + batch, k -> {
             Schedule s = Scheduler.lower(g, batch);
-            return new CpuExecutor(s, params, states, pool);
+            return new ClRunner(k, s, params, states, device, key -> transfers(name, key));
         });
+    }
+
+    /** The outputs a device runner sends back on every execution; updates and state stay on the device. */
+    private static boolean transfers(String graph, String key) {
+        if (key.startsWith("loss:") || key.startsWith("metric:")) return true;
+        if (!key.startsWith("result:")) return false;
+        // Prediction does not return the (per-sample, large) generated weights; generation returns only them.
+        return graph.equals("generate") || !key.startsWith("result:generated.");
+    }
+
+    private Runner cpuExecutor(String name, Graph g, Map<String, HostTensor> inputs) {
+        long batch = batchSize(g, inputs);
+        return executors.computeIfAbsent("cpu:" + name + "@" + batch, k -> new CpuRunner(new CpuExecutor(Scheduler.lower(g, batch), params, states, pool)));
+    }
+
+    /** Brings the host copies of parameters and state up to date with the device. */
+    private void syncHost() {
+        if (device != null && hostStale) {
+            device.downloadAll();
+            hostStale = false;
+        }
     }
 
     /** B from the first input whose declared shape mentions it; 1 when none does. */
@@ -230,7 +318,7 @@ public final class Session implements AutoCloseable {
         return 1;
     }
 
-    private void bind(CpuExecutor ex, Map<String, HostTensor> inputs) {
+    private void bind(Runner ex, Map<String, HostTensor> inputs) {
         for (Map.Entry<String, BufferRef> e : ex.schedule().inputs().entrySet()) {
             HostTensor t = inputs.get(e.getKey());
             if (t == null) throw new IllegalArgumentException("missing input '" + e.getKey() + "'");
@@ -242,16 +330,7 @@ public final class Session implements AutoCloseable {
                             + " but this batch needs " + java.util.Arrays.toString(want));
                 }
             }
-            float[] dst = ex.array(e.getValue());
-            int base = ex.base(e.getValue());
-            if (t.isF32()) System.arraycopy(t.f32(), 0, dst, base, t.numel());
-            else {
-                int[] src = t.i32();
-                for (int i = 0; i < src.length; i++) {
-                    if (Math.abs(src[i]) >= (1 << 24)) throw new IllegalArgumentException("input '" + e.getKey() + "': id " + src[i] + " is too large (ids must be below 2^24)");
-                    dst[base + i] = src[i];
-                }
-            }
+            ex.bind(e.getKey(), t);
         }
     }
 
@@ -271,6 +350,7 @@ public final class Session implements AutoCloseable {
 
     /** Every tensor of learned and optimizer state, for checkpoints (copies). */
     public synchronized Map<String, float[]> snapshot() {
+        syncHost();
         Map<String, float[]> out = new LinkedHashMap<>();
         params.forEach((k, v) -> out.put("param:" + k, v.clone()));
         states.forEach((k, v) -> out.put("state:" + k, v.clone()));
@@ -279,6 +359,7 @@ public final class Session implements AutoCloseable {
 
     /** Restores a {@link #snapshot()}; sizes must match. */
     public synchronized void restore(Map<String, float[]> snapshot, long stepCount) {
+        syncHost();
         for (Map.Entry<String, float[]> e : snapshot.entrySet()) {
             String k = e.getKey();
             Map<String, float[]> store = k.startsWith("param:") ? params : k.startsWith("state:") ? states : null;
@@ -291,6 +372,7 @@ public final class Session implements AutoCloseable {
             // Copy in place: executors hold these arrays.
             System.arraycopy(e.getValue(), 0, dst, 0, dst.length);
         }
+        if (device != null) device.uploadAll();
         steps = stepCount;
     }
 
@@ -310,8 +392,17 @@ public final class Session implements AutoCloseable {
         if (!closed) {
             closed = true;
             pool.close();
+            for (Runner r : executors.values()) if (r instanceof ClRunner c) c.close();
             executors.clear();
+            if (device != null) device.close();
         }
+    }
+
+    /** Bytes the last training step moved between host and device (0 on the CPU backend). */
+    public synchronized long lastStepBytes(Map<String, HostTensor> batch) {
+        Map<String, HostTensor> in = new HashMap<>(batch);
+        in.put(TrainingStep.LR, HostTensor.scalar(0));
+        return executor("step", model.trainingStep().graph("step"), in) instanceof ClRunner c ? c.lastBytes() : 0;
     }
 
     static List<String> names(Map<String, ?> m) { return List.copyOf(m.keySet()); }

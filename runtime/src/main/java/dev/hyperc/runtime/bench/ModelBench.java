@@ -14,16 +14,21 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Training and inference throughput of a model on the CPU backend, on synthetic inputs of the model's
+ * Training and inference throughput of a model on a backend (CPU or OpenCL), on synthetic inputs of the model's
  * own shapes (ids drawn below what they index), at the train block's batch size. Warm-up steps are
  * excluded; the reported figure is the median of timed rounds.
  */
 public final class ModelBench {
     private ModelBench() {}
 
-    public record Result(String model, int batch, long examplesPerStep, double trainSamplesPerSecond, double inferSamplesPerSecond, int threads) {}
+    public record Result(String model, int batch, long examplesPerStep, double trainSamplesPerSecond, double inferSamplesPerSecond, int threads,
+                         String backend) {}
 
     public static Result run(Model model, int batch, int threads, double seconds, PrintStream log) {
+        return run(model, batch, threads, dev.hyperc.runtime.Backend.CPU, seconds, log);
+    }
+
+    public static Result run(Model model, int batch, int threads, dev.hyperc.runtime.Backend backend, double seconds, PrintStream log) {
         Graph train = model.ir().graph("train");
         var ref = GradCheck.randomInputs(train, batch, 1);
         Map<String, HostTensor> in = new LinkedHashMap<>();
@@ -43,13 +48,13 @@ public final class ModelBench {
                 in.put(e.getKey(), HostTensor.f32(t.shape(), d));
             }
         }
-        try (Session s = model.session(Session.Options.defaults().withSeed(1).withThreads(threads))) {
+        try (Session s = model.session(Session.Options.defaults().withSeed(1).withThreads(threads).withBackend(backend))) {
             double trainSeconds = measure(() -> s.trainStep(in, 1e-3), seconds);
             Map<String, HostTensor> predictIn = new LinkedHashMap<>(in);
             double infer = measure(() -> s.predict(predictIn), seconds);
-            Result r = new Result(model.name(), batch, examples, examples / trainSeconds, examples / infer, threads);
-            log.printf(Locale.ROOT, "%s: batch %d, %d threads: train %.1f samples/s (%.2f ms/step), inference %.1f samples/s (%.2f ms/batch)%n",
-                    model.name(), batch, threads, r.trainSamplesPerSecond(), trainSeconds * 1e3, r.inferSamplesPerSecond(), infer * 1e3);
+            Result r = new Result(model.name(), batch, examples, examples / trainSeconds, examples / infer, threads, s.backend());
+            log.printf(Locale.ROOT, "%s on %s: batch %d, %d threads: train %.1f samples/s (%.2f ms/step), inference %.1f samples/s (%.2f ms/batch)%n",
+                    model.name(), s.backend(), batch, threads, r.trainSamplesPerSecond(), trainSeconds * 1e3, r.inferSamplesPerSecond(), infer * 1e3);
             return r;
         }
     }

@@ -68,10 +68,21 @@ public final class Main {
             dev.hyperc.runtime.Model m = dev.hyperc.runtime.Model.compile(source.name(), source.text());
             int batch = opts.batch() != null ? opts.batch() : model.train() != null ? model.train().batch() : 32;
             int threads = opts.threads() != null ? opts.threads() : Runtime.getRuntime().availableProcessors();
-            var r = dev.hyperc.runtime.bench.ModelBench.run(m, batch, threads, 10, out);
+            var backend = switch (opts.device()) {
+                case CPU -> dev.hyperc.runtime.Backend.CPU;
+                case OPENCL -> dev.hyperc.runtime.Backend.OPENCL;
+                case AUTO -> dev.hyperc.runtime.Backend.AUTO;
+            };
+            dev.hyperc.runtime.bench.ModelBench.Result r;
+            try {
+                r = dev.hyperc.runtime.bench.ModelBench.run(m, batch, threads, backend, 10, out);
+            } catch (dev.hyperc.runtime.opencl.OpenClError e) {
+                err.println("compile-and-run: --device opencl: " + e.getMessage());
+                return 3;
+            }
             if (opts.json()) {
                 out.println(dev.hyperc.runtime.report.JsonOut.pretty().beginObject().name("model").value(r.model()).name("batch").value(r.batch())
-                        .name("threads").value(r.threads()).name("train_samples_per_second").value(r.trainSamplesPerSecond())
+                        .name("threads").value(r.threads()).name("backend").value(r.backend()).name("train_samples_per_second").value(r.trainSamplesPerSecond())
                         .name("inference_samples_per_second").value(r.inferSamplesPerSecond()).endObject());
             }
             return 0;
@@ -89,12 +100,22 @@ public final class Main {
                     }
                 }
                 case KERNELS -> {
-                    // The OpenCL C generated for the training step at the train block's batch size, for a CPU device.
+                    // The OpenCL C generated for the training step at the train block's batch size: for a generic CPU
+                    // device, or with --device opencl for the device that would run it (its kind and work-group limit).
                     try {
                         var step = Compiler.trainingStep(model).graph("step");
-                        long batch = model.train() != null ? model.train().batch() : 1;
+                        long batch = opts.batch() != null ? opts.batch() : model.train() != null ? model.train().batch() : 1;
                         var schedule = dev.hyperc.compiler.lower.Scheduler.lower(step, batch);
-                        out.print(dev.hyperc.compiler.codegen.OpenClCodegen.source(schedule, dev.hyperc.compiler.codegen.OpenClCodegen.Options.cpu()));
+                        var codegen = dev.hyperc.compiler.codegen.OpenClCodegen.Options.cpu();
+                        if (opts.device() == Options.Device.OPENCL) {
+                            var d = dev.hyperc.runtime.opencl.Cl.preferredDevice();
+                            if (d.value().isEmpty()) {
+                                err.println("compile-and-run: --device opencl: " + d.reason());
+                                return 3;
+                            }
+                            codegen = dev.hyperc.runtime.opencl.OpenClExecutor.options(d.value().get());
+                        }
+                        out.print(dev.hyperc.compiler.codegen.OpenClCodegen.source(schedule, codegen));
                     } catch (GradientError e) {
                         err.print(Compiler.render(source, e));
                         return 1;

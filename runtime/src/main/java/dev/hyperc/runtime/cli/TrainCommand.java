@@ -5,6 +5,7 @@ import dev.hyperc.dsl.Diagnostics;
 import dev.hyperc.dsl.Span;
 import dev.hyperc.runtime.HostTensor;
 import dev.hyperc.runtime.Model;
+import dev.hyperc.runtime.Backend;
 import dev.hyperc.runtime.Session;
 import dev.hyperc.runtime.data.DataError;
 import dev.hyperc.runtime.data.Dataset;
@@ -46,11 +47,6 @@ final class TrainCommand {
             err.print(dev.hyperc.compiler.Compiler.render(model.source(), e));
             return 1;
         }
-        if (opts.device() == Options.Device.OPENCL) {
-            err.println("compile-and-run: --device opencl: training on OpenCL is not wired into the launcher yet (see --emit kernels); use --device cpu");
-            return 3;
-        }
-        if (opts.device() == Options.Device.AUTO && !opts.json()) err.println("hyperc: using the CPU backend (training on OpenCL is not wired into the launcher yet)");
         Trainer.Config cfg = new Trainer.Config(
                 opts.epochs() != null ? opts.epochs() : tc.epochs(),
                 opts.batch() != null ? opts.batch() : tc.batch(),
@@ -65,7 +61,21 @@ final class TrainCommand {
             return 3;
         }
         int threads = opts.threads() != null ? opts.threads() : Runtime.getRuntime().availableProcessors();
-        try (Session session = model.session(new Session.Options(threads, cfg.seed(), false))) {
+        Backend backend = switch (opts.device()) {
+            case CPU -> Backend.CPU;
+            case OPENCL -> Backend.OPENCL;
+            case AUTO -> Backend.AUTO;
+        };
+        Session opened;
+        try {
+            opened = model.session(new Session.Options(threads, cfg.seed(), false, backend));
+        } catch (dev.hyperc.runtime.opencl.OpenClError e) {
+            err.println("compile-and-run: --device opencl: " + e.getMessage());
+            return 3;
+        }
+        if (!opened.backendNote().isEmpty()) err.println("hyperc: " + opened.backendNote());
+        if (!opts.json() && opened.onDevice()) err.println("hyperc: training on " + opened.backend());
+        try (Session session = opened) {
             int epochsDone = 0;
             if (opts.resume()) {
                 Checkpoint ck;

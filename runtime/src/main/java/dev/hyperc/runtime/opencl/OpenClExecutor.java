@@ -12,17 +12,10 @@ import dev.hyperc.compiler.codegen.OpenClCodegen.ScanLoop;
 import dev.hyperc.compiler.lower.Buffer;
 import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Schedule;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,31 +23,33 @@ import java.util.Map;
 /**
  * Runs a {@link Schedule} on an OpenCL device, with the kernels {@link OpenClCodegen} generated for it.
  *
- * <p><b>Memory.</b> One device buffer per parameter, state, input and constant buffer, and one arena buffer per schedule
- * scope holding all its temporaries at the memory plan's offsets (offsets are baked into the kernels as constants, so no
- * offset arguments are needed); scan bodies get their own buffers. Parameters and state are uploaded once, when the
- * executor is built, and stay on the device: a step moves only what the caller writes (inputs) and reads (loss,
- * metrics). {@link #downloadState()} copies parameters and state back to the host arrays (for checkpoints and tests).
+ * <p><b>Memory.</b> Parameters and optimizer state are the {@link DeviceContext}'s shared buffers, matched by the identity
+ * of their host arrays, so every executor on the same context (training step, evaluation, prediction) works on the same
+ * device copy and nothing moves between them. Inputs and constants get one device buffer each, and each schedule scope
+ * one arena buffer holding all its temporaries at the memory plan's offsets (offsets are baked into the kernels as
+ * constants, so no offset arguments are needed); scan bodies get their own buffers. A step moves only what the caller
+ * writes (inputs) and reads (loss, metrics). {@link #downloadState()} copies parameters and state back to the host
+ * arrays (for checkpoints and tests).
  *
  * <p><b>Launches.</b> All kernels are built as one program (cached on disk, keyed by SHA-256 of source, device name,
  * driver version and build options, in {@code $HYPERC_CL_CACHE} or {@code ~/.cache/hyperc/opencl}). A step enqueues
- * every kernel on an in-order queue and calls {@code clFinish} once.
+ * every kernel on the context's in-order queue and calls {@code clFinish} once.
  *
- * <p><b>Profiling.</b> With {@code profile = true} the queue records events; {@link #profileByKernel()} gives mean device
+ * <p><b>Profiling.</b> On a profiling context the queue records events; {@link #profileByKernel()} gives mean device
  * time per kernel and {@link #lastStepBytes()} the bytes moved between host and device by the last step.
  *
  * <p>Not thread-safe: one thread drives an executor.
  */
 public final class OpenClExecutor implements AutoCloseable {
-    private static final String BUILD_OPTIONS = "-cl-std=CL1.2";
-
+    private final DeviceContext dc;
+    private final boolean ownsContext;
     private final Cl cl;
-    private final Cl.Device device;
     private final Schedule schedule;
     private final OpenClCodegen.Program program;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment ctx, queue, prog;
+    private final MemorySegment queue, prog;
     private final MemorySegment[] mems;
+    private final boolean[] sharedMem;
     private final Map<String, MemorySegment> kernels = new HashMap<>();
     private final Map<Launch, MemorySegment[]> sizes = new HashMap<>();
     private final Map<String, float[]> params, states;
@@ -64,33 +59,44 @@ public final class OpenClExecutor implements AutoCloseable {
     private final List<MemorySegment> pendingEvents = new ArrayList<>();
     private final List<String> pendingNames = new ArrayList<>();
     private final Map<Integer, MemorySegment> staging = new HashMap<>();
+    private final Map<BufferRef, MemorySegment> readStaging = new HashMap<>();
     private long stepBytes, lastStepBytes, steps;
     private boolean closed;
 
+    /** An executor with a context of its own on {@code device} (closed with it). */
     public OpenClExecutor(Schedule schedule, Map<String, float[]> params, Map<String, float[]> states, Cl.Device device, boolean profile) {
-        this.cl = Cl.get();
-        this.device = device;
+        this(schedule, params, states, new DeviceContext(device, profile), true);
+    }
+
+    /** An executor on a shared context: parameters and state are the context's buffers for these host arrays. */
+    public OpenClExecutor(Schedule schedule, Map<String, float[]> params, Map<String, float[]> states, DeviceContext context) {
+        this(schedule, params, states, context, false);
+    }
+
+    private OpenClExecutor(Schedule schedule, Map<String, float[]> params, Map<String, float[]> states, DeviceContext context, boolean owns) {
+        this.dc = context;
+        this.ownsContext = owns;
+        this.cl = context.cl();
         this.schedule = schedule;
         this.params = params;
         this.states = states;
-        this.profile = profile;
-        this.program = OpenClCodegen.generate(schedule, options(device));
-        this.ctx = cl.createContext(device);
-        MemorySegment q = null, p = null;
+        this.profile = context.profiling();
+        this.queue = context.queue;
+        this.program = OpenClCodegen.generate(schedule, options(context.device()));
         mems = new MemorySegment[program.mems().size()];
-        try {
-            q = cl.createQueue(ctx, device, profile);
-            p = buildCached(program.source());
-        } catch (RuntimeException e) {
-            if (q != null) cl.releaseQueue(q);
-            cl.releaseContext(ctx);
-            throw e;
-        }
-        this.queue = q;
-        this.prog = p;
+        sharedMem = new boolean[mems.length];
         seedArg = arena.allocate(JAVA_LONG);
         dynArg = arena.allocate(JAVA_INT);
         evSlot = arena.allocate(ADDRESS);
+        MemorySegment p = null;
+        try {
+            p = context.build(program.source());
+        } catch (RuntimeException e) {
+            arena.close();
+            if (owns) context.close();
+            throw e;
+        }
+        this.prog = p;
         try {
             allocate();
             prepare(program.steps());
@@ -110,25 +116,26 @@ public final class OpenClExecutor implements AutoCloseable {
 
     public OpenClCodegen.Program program() { return program; }
 
-    public Cl.Device device() { return device; }
+    public Cl.Device device() { return dc.device(); }
+
+    public DeviceContext context() { return dc; }
 
     private void allocate() {
         for (int i = 0; i < mems.length; i++) {
             Mem m = program.mems().get(i);
             long bytes = m.floats() * 4;
-            mems[i] = cl.createBuffer(ctx, bytes, m.name() + " (" + m.kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
-            if (m.scope() == 0 && m.kind() == Buffer.Kind.PARAM) upload(mems[i], params.computeIfAbsent(m.name(), k -> new float[(int) m.floats()]), m);
-            else if (m.scope() == 0 && m.kind() == Buffer.Kind.STATE) upload(mems[i], states.computeIfAbsent(m.name(), k -> new float[(int) m.floats()]), m);
-            else cl.fill(queue, mems[i], m.kind() == Buffer.Kind.CONST ? (float) m.fill() : 0f, 0, bytes);
-        }
-    }
-
-    private void upload(MemorySegment mem, float[] host, Mem m) {
-        if (host.length < m.floats()) throw new IllegalArgumentException("buffer " + m.name() + " needs " + m.floats() + " floats but the store has " + host.length);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(JAVA_FLOAT, m.floats());
-            MemorySegment.copy(host, 0, s, JAVA_FLOAT, 0, (int) m.floats());
-            cl.write(queue, mem, true, 0, m.floats() * 4, s);
+            String what = m.name() + " (" + m.kind().name().toLowerCase(java.util.Locale.ROOT) + ")";
+            boolean persistent = m.scope() == 0 && (m.kind() == Buffer.Kind.PARAM || m.kind() == Buffer.Kind.STATE);
+            if (persistent) {
+                Map<String, float[]> store = m.kind() == Buffer.Kind.PARAM ? params : states;
+                float[] host = store.computeIfAbsent(m.name(), k -> new float[(int) m.floats()]);
+                if (host.length < m.floats()) throw new IllegalArgumentException("buffer " + m.name() + " needs " + m.floats() + " floats but the store has " + host.length);
+                mems[i] = dc.shared(host, what);
+                sharedMem[i] = true;
+            } else {
+                mems[i] = dc.allocate(bytes, what);
+                cl.fill(queue, mems[i], m.kind() == Buffer.Kind.CONST ? (float) m.fill() : 0f, 0, bytes);
+            }
         }
     }
 
@@ -136,59 +143,8 @@ public final class OpenClExecutor implements AutoCloseable {
     public void downloadState() {
         for (int i = 0; i < mems.length; i++) {
             Mem m = program.mems().get(i);
-            if (m.scope() != 0 || !(m.kind() == Buffer.Kind.PARAM || m.kind() == Buffer.Kind.STATE)) continue;
-            float[] host = (m.kind() == Buffer.Kind.PARAM ? params : states).get(m.name());
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment s = a.allocate(JAVA_FLOAT, m.floats());
-                cl.read(queue, mems[i], true, 0, m.floats() * 4, s);
-                MemorySegment.copy(s, JAVA_FLOAT, 0, host, 0, (int) m.floats());
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- program build and cache
-
-    private MemorySegment buildCached(String source) {
-        Path dir = cacheDir();
-        String key = sha256(source + "\u0000" + device.name() + "\u0000" + device.driverVersion() + "\u0000" + BUILD_OPTIONS);
-        Path file = dir == null ? null : dir.resolve(key + ".bin");
-        if (file != null && Files.isRegularFile(file)) {
-            try {
-                MemorySegment p = cl.buildFromBinary(ctx, device, Files.readAllBytes(file), BUILD_OPTIONS, source);
-                if (p != null) return p;
-            } catch (IOException ignored) {
-                // fall through to a source build
-            }
-        }
-        MemorySegment p = cl.buildFromSource(ctx, device, source, BUILD_OPTIONS);
-        if (file != null) {
-            try {
-                byte[] bin = cl.binary(p);
-                if (bin.length > 0) {
-                    Files.createDirectories(dir);
-                    Path tmp = Files.createTempFile(dir, key, ".tmp");
-                    Files.write(tmp, bin);
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // the cache is an optimisation only
-            }
-        }
-        return p;
-    }
-
-    static Path cacheDir() {
-        String env = System.getenv("HYPERC_CL_CACHE");
-        if (env != null && !env.isEmpty()) return Path.of(env);
-        String home = System.getProperty("user.home");
-        return home == null ? null : Path.of(home, ".cache", "hyperc", "opencl");
-    }
-
-    static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            if (!sharedMem[i]) continue;
+            dc.download((m.kind() == Buffer.Kind.PARAM ? params : states).get(m.name()));
         }
     }
 
@@ -277,6 +233,7 @@ public final class OpenClExecutor implements AutoCloseable {
         long off = (program.topBase()[r.buffer()] + r.offset()) * 4;
         cl.write(queue, mems[program.topMem()[r.buffer()]], false, off, data.length * 4L, s);
         stepBytes += data.length * 4L;
+        dc.countTransfer(data.length * 4L);
     }
 
     /** Runs every kernel once and waits (one clFinish). */
@@ -291,15 +248,40 @@ public final class OpenClExecutor implements AutoCloseable {
      * clFinish. Returns the outputs in order, dense.
      */
     public float[][] step(long seed, Map<BufferRef, float[]> inputs, List<BufferRef> outputs) {
+        Pending p = enqueueStep(seed, inputs, outputs);
+        cl.finish(queue);
+        return p.complete();
+    }
+
+    /**
+     * Enqueues a step without waiting: input writes, every kernel, output reads. The caller finishes the context's queue
+     * (once, for however many executors it enqueued) and then calls {@link Pending#complete()}.
+     */
+    public Pending enqueueStep(long seed, Map<BufferRef, float[]> inputs, List<BufferRef> outputs) {
         for (Map.Entry<BufferRef, float[]> e : inputs.entrySet()) write(e.getKey(), e.getValue());
         enqueue(program.steps(), seed, 0);
         List<MemorySegment> segs = new ArrayList<>();
         for (BufferRef r : outputs) segs.add(enqueueRead(r));
-        cl.finish(queue);
-        float[][] out = new float[outputs.size()][];
-        for (int i = 0; i < out.length; i++) out[i] = gather(outputs.get(i), segs.get(i));
-        endStep();
-        return out;
+        return new Pending(outputs, segs);
+    }
+
+    /** Reads enqueued by {@link #enqueueStep}, to be completed after the queue finished. */
+    public final class Pending {
+        private final List<BufferRef> outputs;
+        private final List<MemorySegment> segs;
+
+        private Pending(List<BufferRef> outputs, List<MemorySegment> segs) {
+            this.outputs = outputs;
+            this.segs = segs;
+        }
+
+        /** The outputs, dense, in the order asked for; ends the step's accounting. */
+        public float[][] complete() {
+            float[][] out = new float[outputs.size()][];
+            for (int i = 0; i < out.length; i++) out[i] = gather(outputs.get(i), segs.get(i));
+            endStep();
+            return out;
+        }
     }
 
     private void endStep() {
@@ -333,9 +315,11 @@ public final class OpenClExecutor implements AutoCloseable {
 
     private MemorySegment enqueueRead(BufferRef r) {
         long lo = r.offset(), n = r.extent() - lo;
-        MemorySegment s = arena.allocate(Math.max(4, n * 4), 64);
+        // One host segment per output view, reused every step: the arena frees only on close.
+        MemorySegment s = readStaging.computeIfAbsent(r, k -> arena.allocate(Math.max(4, n * 4), 64));
         cl.read(queue, mems[program.topMem()[r.buffer()]], false, (program.topBase()[r.buffer()] + lo) * 4, n * 4, s);
         stepBytes += n * 4;
+        dc.countTransfer(n * 4);
         return s;
     }
 
@@ -371,10 +355,9 @@ public final class OpenClExecutor implements AutoCloseable {
         if (closed) return;
         closed = true;
         for (MemorySegment k : kernels.values()) cl.releaseKernel(k);
-        for (MemorySegment m : mems) if (m != null) cl.releaseMem(m);
+        for (int i = 0; i < mems.length; i++) if (mems[i] != null && !sharedMem[i]) cl.releaseMem(mems[i]);
         if (prog != null) cl.releaseProgram(prog);
-        if (queue != null) cl.releaseQueue(queue);
-        cl.releaseContext(ctx);
         arena.close();
+        if (ownsContext) dc.close();
     }
 }
