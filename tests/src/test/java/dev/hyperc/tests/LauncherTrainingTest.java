@@ -72,6 +72,37 @@ class LauncherTrainingTest {
         assertEquals(finalLoss(here.out()), finalLoss(out), 0.0, "C1-only JVM must train bit-identically");
     }
 
+    /** The launcher in a child JVM whose OpenCL loader sees no platform at all (an empty vendors directory). */
+    static Run withoutOpenCl(Path emptyVendors, String... args) throws Exception {
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin.toString(), "--enable-native-access=ALL-UNNAMED",
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "dev.hyperc.runtime.cli.Main"));
+        cmd.addAll(java.util.List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("OCL_ICD_VENDORS", emptyVendors.toString());
+        Path errFile = emptyVendors.resolveSibling("stderr.txt");
+        pb.redirectError(errFile.toFile());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = p.waitFor();
+        return new Run(code, out, Files.readString(errFile));
+    }
+
+    /** With no OpenCL platform, --device auto trains on the CPU and says why in one line; --device opencl refuses clearly. */
+    @Test
+    void noOpenClPlatformFallsBackOrFailsClearly(@TempDir Path dir) throws Exception {
+        Path vendors = Files.createDirectory(dir.resolve("vendors"));
+        Run auto = withoutOpenCl(vendors, kata(), "--epochs", "1", "--threads", "2", "--device", "auto");
+        assertEquals(0, auto.code(), auto.err());
+        long lines = auto.err().lines().filter(l -> l.startsWith("hyperc: using the CPU backend: no OpenCL platform")).count();
+        assertEquals(1, lines, auto.err());
+        assertTrue(auto.out().contains("[FINAL]"), auto.out());
+        Run cl = withoutOpenCl(vendors, kata(), "--epochs", "1", "--device", "opencl");
+        assertEquals(3, cl.code(), cl.out() + cl.err());
+        assertTrue(cl.err().lines().anyMatch(l -> l.startsWith("compile-and-run: --device opencl: no OpenCL platform")), cl.err());
+        assertTrue(!cl.err().contains("Exception") && !cl.err().contains("\tat "), cl.err());
+    }
+
     @Test
     void checkpointOfAnotherModelIsRefused(@TempDir Path dir) {
         Path ck = dir.resolve("ck");
