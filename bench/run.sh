@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the issue-4 benchmarks: the peers (numpy/OpenBLAS GEMM, PyTorch ports of multitask_mnist and
-# edifice_mlp) and, where the launcher supports it, the hyperc CPU backend on the same models.
+# edifice_mlp) and the hyperc CPU and OpenCL (PoCL) backends on the same models, plus GEMM on each.
 #
 #   bench/run.sh              peers' throughput + GEMM, then hyperc --bench if available
 #   bench/run.sh --train      also the PyTorch accuracy runs (multitask ~3 min, edifice ~9 min)
@@ -78,7 +78,10 @@ if [ "$HYPERC" -eq 1 ]; then
     help=$(./compile-and-run --help 2>&1)     # also builds the launcher if sources changed
     if grep -q -- '--bench' <<<"$help"; then
         for m in multitask_mnist edifice_mlp; do
-            runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench --threads 2
+            runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench --threads 2 --device cpu
+            # The same model on OpenCL (PoCL here: the same 2 cores), device-resident, one clFinish per step.
+            runlog "hyperc_opencl_$m" env POCL_CACHE_DIR="${POCL_CACHE_DIR:-$ROOT/.cache/pocl}" \
+                ./compile-and-run "models/$m.hyper" --bench --threads 2 --device opencl
         done
         if [ -f runtime/target/classes/dev/hyperc/runtime/cpu/kernels/GemmBench.class ]; then
             # shellcheck source=/dev/null
@@ -87,6 +90,8 @@ if [ "$HYPERC" -eq 1 ]; then
             qa=(); [ "$QUICK" -eq 1 ] && qa=(quick)
             runlog hyperc_gemm "$JAVA" --add-modules jdk.incubator.vector -cp runtime/target/classes \
                 dev.hyperc.runtime.cpu.kernels.GemmBench 2 "${qa[@]}"
+            runlog hyperc_opencl_gemm env POCL_CACHE_DIR="${POCL_CACHE_DIR:-$ROOT/.cache/pocl}" "$JAVA" --enable-native-access=ALL-UNNAMED \
+                -cp "runtime/target/classes:compiler/target/classes:dsl/target/classes" dev.hyperc.runtime.opencl.OpenClGemmBench 256 512 1024
         else
             echo "run.sh: GemmBench not built (runtime/target/classes); hyperc GEMM numbers skipped"
         fi

@@ -69,7 +69,7 @@ public final class OpenClCodegen {
     public record Program(String source, List<Mem> mems, List<Step> steps, int[] topMem, long[] topBase, int kernelCount) {}
 
     /** Elements per work-item row block of the CPU matmul. */
-    public static final int CPU_ROWS = 4;
+    public static final int CPU_ROWS = 8;
     static final int VEC = 16;
 
     private final Options opt;
@@ -730,18 +730,34 @@ public final class OpenClCodegen {
             return kb.finish(label, o, new long[] {(N + VEC - 1) / VEC, (M + rm - 1) / rm, batch}, null);
         }
         if (acs == 1 && brs == 1 && K >= VEC) {
-            // a·bᵀ-like: both operands dense along K, so vectorise the dot product along K.
-            kb.line("const int j = get_global_id(0), i = get_global_id(1);");
-            kb.line("if (j >= " + N + " || i >= " + M + ") return;");
-            kb.line("const int ao = ab + i * " + ars + ", bo = bb + j * " + bcs + ";");
-            kb.line("float16 acc = (float16)(0.0f);");
+            // a·bᵀ-like: both operands dense along K, so vectorise the dot products along K, and compute a block of up to
+            // 4×4 outputs per work-item so that each loaded vector feeds four FMAs (the long-K products of a generator
+            // head's backward pass are otherwise bound by re-reading both operands once per output).
+            int bm = M >= 4 ? 4 : 1, bn = N >= 4 ? 4 : 1;
+            kb.line("const int j0 = get_global_id(0) * " + bn + ", i0 = get_global_id(1) * " + bm + ";");
+            kb.line("if (j0 >= " + N + " || i0 >= " + M + ") return;");
+            for (int q = 0; q < bm; q++) kb.line("const int ao" + q + " = ab + min(i0 + " + q + ", " + (M - 1) + ") * " + ars + ";");
+            for (int r2 = 0; r2 < bn; r2++) kb.line("const int bo" + r2 + " = bb + min(j0 + " + r2 + ", " + (N - 1) + ") * " + bcs + ";");
+            for (int q = 0; q < bm; q++) for (int r2 = 0; r2 < bn; r2++) kb.line("float16 acc" + q + r2 + " = (float16)(0.0f);");
             kb.line("int k = 0;");
-            kb.line("for (; k + " + VEC + " <= " + K + "; k += " + VEC + ") acc = fma(vload16(0, " + ap + " + ao + k), vload16(0, " + bp + " + bo + k), acc);");
-            kb.line("float s = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7)) + ((acc.s8 + acc.s9) + (acc.sa + acc.sb))"
-                    + " + ((acc.sc + acc.sd) + (acc.se + acc.sf));");
-            kb.line("for (; k < " + K + "; k++) s = fma(" + ap + "[ao + k], " + bp + "[bo + k], s);");
-            kb.line(cp + "[cb + i * " + crs + " + j * " + ccs + "] = s;");
-            return kb.finish(label, o, new long[] {N, M, batch}, null);
+            kb.line("for (; k + " + VEC + " <= " + K + "; k += " + VEC + ") {");
+            for (int q = 0; q < bm; q++) kb.line("  const float16 av" + q + " = vload16(0, " + ap + " + ao" + q + " + k);");
+            for (int r2 = 0; r2 < bn; r2++) kb.line("  const float16 bv" + r2 + " = vload16(0, " + bp + " + bo" + r2 + " + k);");
+            for (int q = 0; q < bm; q++) for (int r2 = 0; r2 < bn; r2++) kb.line("  acc" + q + r2 + " = fma(av" + q + ", bv" + r2 + ", acc" + q + r2 + ");");
+            kb.line("}");
+            for (int q = 0; q < bm; q++) {
+                for (int r2 = 0; r2 < bn; r2++) {
+                    String av = "acc" + q + r2;
+                    kb.line("if (i0 + " + q + " < " + M + " && j0 + " + r2 + " < " + N + ") {");
+                    kb.line("  float s = ((" + av + ".s0 + " + av + ".s1) + (" + av + ".s2 + " + av + ".s3)) + ((" + av + ".s4 + " + av + ".s5) + (" + av + ".s6 + "
+                            + av + ".s7)) + ((" + av + ".s8 + " + av + ".s9) + (" + av + ".sa + " + av + ".sb)) + ((" + av + ".sc + " + av + ".sd) + (" + av
+                            + ".se + " + av + ".sf));");
+                    kb.line("  for (int kk = k; kk < " + K + "; kk++) s = fma(" + ap + "[ao" + q + " + kk], " + bp + "[bo" + r2 + " + kk], s);");
+                    kb.line("  " + cp + "[cb + (i0 + " + q + ") * " + crs + " + (j0 + " + r2 + ") * " + ccs + "] = s;");
+                    kb.line("}");
+                }
+            }
+            return kb.finish(label, o, new long[] {(N + bn - 1) / bn, (M + bm - 1) / bm, batch}, null);
         }
         kb.line("const int j = get_global_id(0), i = get_global_id(1);");
         kb.line("if (j >= " + N + " || i >= " + M + ") return;");

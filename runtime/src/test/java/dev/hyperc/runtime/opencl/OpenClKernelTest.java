@@ -155,7 +155,10 @@ class OpenClKernelTest {
     void matmulShapesAndLayouts() {
         one(b -> new Kernel.MatMul(b.out(37, 45), b.in(37, 29), b.in(29, 45), O)); // vector path with a column tail and a row tail
         one(b -> new Kernel.MatMul(b.out(5, 3), b.in(5, 7), b.in(7, 3), O)); // narrower than a vector
-        one(b -> new Kernel.MatMul(b.out(9, 21), b.in(9, 33), b.in(21, 33).transpose(new int[] {1, 0}), O)); // a·bᵀ
+        one(b -> new Kernel.MatMul(b.out(9, 21), b.in(9, 33), b.in(21, 33).transpose(new int[] {1, 0}), O)); // a·bᵀ, 4×4 blocks with tails
+        one(b -> new Kernel.MatMul(b.out(2, 21), b.in(2, 47), b.in(21, 47).transpose(new int[] {1, 0}), O)); // a·bᵀ, fewer than 4 rows
+        one(b -> new Kernel.MatMul(b.out(9, 3), b.in(9, 16), b.in(3, 16).transpose(new int[] {1, 0}), O)); // a·bᵀ, fewer than 4 columns, no K tail
+        one(b -> new Kernel.MatMul(b.out(3, 6, 5), b.in(3, 6, 40), b.in(3, 5, 40).transpose(new int[] {0, 2, 1}), O)); // batched a·bᵀ
         one(b -> new Kernel.MatMul(b.out(9, 21), b.in(33, 9).transpose(new int[] {1, 0}), b.in(33, 21), O)); // aᵀ·b
         one(b -> new Kernel.MatMul(b.out(3, 9, 19), b.in(3, 9, 11), b.in(11, 19).broadcast(new long[] {3, 11, 19}), O)); // broadcast batch
         one(b -> new Kernel.MatMul(b.out(2, 3, 5, 17), b.in(2, 1, 5, 6).broadcast(new long[] {2, 3, 5, 6}), b.in(3, 6, 17), O));
