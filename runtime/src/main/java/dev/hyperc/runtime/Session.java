@@ -99,7 +99,7 @@ public final class Session implements AutoCloseable {
 
     /** Where this session runs, in words: "cpu (N threads)" or "opencl: device". */
     public String backend() {
-        return device == null ? "cpu (" + pool.threads() + " threads)" : "opencl: " + device.device();
+        return device == null ? "cpu (" + pool.threads() + " threads)" : "opencl: " + device.device().name() + " (" + device.device().platformName() + ")";
     }
 
     /** Why {@link Backend#AUTO} chose the CPU backend; empty when it did not. */

@@ -175,6 +175,14 @@ public final class OpenClCodegen {
         final StringBuilder body = new StringBuilder();
         final StringBuilder helpers = new StringBuilder();
         int tmp;
+        /** The shape a fused kernel iterates over in row-major order by its flat id; null in other kernels. */
+        long[] iter;
+
+        /** The element of v at the flat iteration id: a plain offset when v is dense in the iteration's own shape. */
+        String at(View v, String[] idx, String flat) {
+            if (iter != null && flat != null && v.contiguous() && Arrays.equals(v.shape, iter)) return v.base + " + " + flat;
+            return at(v, idx);
+        }
 
         String ptr(View v) {
             int i = args.indexOf(v.mem);
@@ -286,7 +294,7 @@ public final class OpenClCodegen {
             case Expr.Load l -> {
                 View w = sc.view(l.ref());
                 if (w.rank() != idx.length) throw new IllegalStateException("load rank " + w.rank() + " vs index rank " + idx.length);
-                yield kb.ptr(w) + "[" + kb.at(w, idx) + "]";
+                yield kb.ptr(w) + "[" + kb.at(w, idx, flat) + "]";
             }
             case Expr.Scalar s -> lit(s.value());
             case Expr.Unary u -> {
@@ -359,9 +367,10 @@ public final class OpenClCodegen {
                 View out = sc.view(f.out());
                 long n = out.numel();
                 kb.gid(n);
+                kb.iter = out.shape;
                 String[] idx = kb.coords("gid", out.shape, "i");
                 String v = expr(kb, sc, f.expr(), idx, "gid");
-                kb.line(kb.ptr(out) + "[" + kb.at(out, idx) + "] = " + v + ";");
+                kb.line(kb.ptr(out) + "[" + kb.at(out, idx, "gid") + "] = " + v + ";");
                 return kb.finish1(label, o, n);
             }
             case Kernel.Reduce r -> { return reduce(kb, sc, r, label); }
@@ -576,6 +585,7 @@ public final class OpenClCodegen {
         String X = xp + "[" + x.base + " + (((gg * " + N + " + img) * " + C + " + c) * " + H + " + iy) * " + W + " + ix]";
         String K = kp + "[" + k.base + " + (((gg * " + O + " + oc) * " + C + " + c) * " + KH + " + ky) * " + KW + " + kx]";
         String Y = yp + "[" + y.base + " + (((gg * " + N + " + img) * " + O + " + oc) * " + HO + " + oy) * " + WO + " + ox]";
+        if (opt.kind() == DeviceKind.CPU && Math.max(W, WO) <= 1024 && KH * KW <= 64) return convRows(kb, y, x, k, s, p, mode, label, o);
         long total;
         switch (mode) {
             case 0 -> {
@@ -621,6 +631,123 @@ public final class OpenClCodegen {
             }
         }
         return kb.finish1(label, o, total);
+    }
+
+    /**
+     * Convolutions for CPU devices, one work-item per output row. PoCL vectorises the loop over work-items only when
+     * their control flow agrees, and the per-element kernels branch on padding and stride for every tap, so they run at
+     * about 1 GFLOP/s. Here the taps are unrolled at generation time, so the valid range of every tap is a constant,
+     * and the innermost loop runs over a row with no branch at all, which the compiler vectorises.
+     * mode 0: y rows (img, oc, oy) += x rows · k taps; mode 1: dx rows (img, c, iy) gather dy rows · k taps;
+     * mode 2: dk (oc, c) accumulates row products of dy and x over images and output rows.
+     */
+    private Launch convRows(KB kb, View y, View x, View k, int[] s, int[] p, int mode, String label, Origin o) {
+        int g = x.rank() == 5 ? 1 : 0;
+        long G = g == 1 ? x.shape[0] : 1, N = x.shape[g], C = x.shape[g + 1], H = x.shape[g + 2], W = x.shape[g + 3];
+        long O = k.shape[g], KH = k.shape[g + 2], KW = k.shape[g + 3], HO = y.shape[g + 2], WO = y.shape[g + 3];
+        int sy = s[0], sx = s[1], py = p[0], px = p[2];
+        String yp = kb.ptr(y), xp = kb.ptr(x), kp = kb.ptr(k);
+        String xRow = xp + " + " + x.base + " + (((gg * " + N + " + img) * " + C + " + c) * " + H + " + iy) * " + W;
+        String yRow = yp + " + " + y.base + " + (((gg * " + N + " + img) * " + O + " + oc) * " + HO + " + oy) * " + WO;
+        String kTap = kp + "[" + k.base + " + (((gg * " + O + " + oc) * " + C + " + c) * " + KH + " + KY) * " + KW + " + KX]";
+        long total;
+        switch (mode) {
+            case 0 -> {
+                total = G * N * O * HO;
+                kb.gid(total);
+                String[] c = kb.coords("gid", new long[] {G, N, O, HO}, "i");
+                kb.line("const int gg = " + c[0] + ", img = " + c[1] + ", oc = " + c[2] + ", oy = " + c[3] + ";");
+                kb.line("float acc[" + WO + "];");
+                kb.line("for (int ox = 0; ox < " + WO + "; ox++) acc[ox] = 0.0f;");
+                kb.line("for (int c = 0; c < " + C + "; c++) {");
+                for (int ky = 0; ky < KH; ky++) {
+                    kb.line("  { const int iy = oy * " + sy + " + " + (ky - py) + ";");
+                    kb.line("    if (iy >= 0 && iy < " + H + ") { __global const float* xr = " + xRow + ";");
+                    for (int kx = 0; kx < KW; kx++) {
+                        long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
+                        if (lo >= hi) continue;
+                        kb.line("      { const float w = " + kTap.replace("KY", "" + ky).replace("KX", "" + kx) + ";");
+                        kb.line("        for (int ox = " + lo + "; ox < " + hi + "; ox++) acc[ox] = fma(xr[ox * " + sx + " + " + (kx - px) + "], w, acc[ox]); }");
+                    }
+                    kb.line("    } }");
+                }
+                kb.line("}");
+                kb.line("__global float* yr = " + yRow + ";");
+                kb.line("for (int ox = 0; ox < " + WO + "; ox++) yr[ox] = acc[ox];");
+            }
+            case 1 -> {
+                total = G * N * C * H;
+                kb.gid(total);
+                String[] c = kb.coords("gid", new long[] {G, N, C, H}, "i");
+                kb.line("const int gg = " + c[0] + ", img = " + c[1] + ", c = " + c[2] + ", iy = " + c[3] + ";");
+                // acc[r][q] holds dx column q·s + r: for a fixed tap the columns one output row touches have one residue
+                // r and consecutive q, so the innermost loop writes a contiguous run (vectorisable) instead of every s-th.
+                long WQ = (W + sx - 1) / sx + 1;
+                kb.line("float acc[" + sx + "][" + WQ + "];");
+                kb.line("for (int r = 0; r < " + sx + "; r++) for (int q = 0; q < " + WQ + "; q++) acc[r][q] = 0.0f;");
+                kb.line("for (int oc = 0; oc < " + O + "; oc++) {");
+                for (int ky = 0; ky < KH; ky++) {
+                    kb.line("  { const int ty = iy + " + (py - ky) + ";");
+                    kb.line("    if (ty >= 0 && ty % " + sy + " == 0 && ty / " + sy + " < " + HO + ") { const int oy = ty / " + sy + "; __global const float* yr = " + yRow + ";");
+                    for (int kx = 0; kx < KW; kx++) {
+                        long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
+                        if (lo >= hi) continue;
+                        kb.line("      { const float w = " + kTap.replace("KY", "" + ky).replace("KX", "" + kx) + ";");
+                        long d = kx - px, r = Math.floorMod(d, sx), q0 = Math.floorDiv(d, sx);
+                        kb.line("        for (int ox = " + lo + "; ox < " + hi + "; ox++) acc[" + r + "][ox + " + q0 + "] = fma(yr[ox], w, acc[" + r + "][ox + " + q0 + "]); }");
+                    }
+                    kb.line("    } }");
+                }
+                kb.line("}");
+                kb.line("__global float* xo = " + xRow + ";");
+                kb.line("for (int ix = 0; ix < " + W + "; ix++) xo[ix] = acc[ix % " + sx + "][ix / " + sx + "];");
+            }
+            default -> {
+                total = G * O * C;
+                kb.gid(total);
+                String[] c = kb.coords("gid", new long[] {G, O, C}, "i");
+                kb.line("const int gg = " + c[0] + ", oc = " + c[1] + ", c = " + c[2] + ";");
+                // Per tap, lane-wise partial sums over the output row, summed once at the end: the inner loop is then an
+                // elementwise update (vectorisable), not a floating-point reduction the compiler may not reorder.
+                kb.line("float part[" + (KH * KW) + "][" + WO + "];");
+                kb.line("for (int t = 0; t < " + (KH * KW) + "; t++) for (int ox = 0; ox < " + WO + "; ox++) part[t][ox] = 0.0f;");
+                kb.line("for (int img = 0; img < " + N + "; img++) for (int oy = 0; oy < " + HO + "; oy++) {");
+                kb.line("  __global const float* yr = " + yRow + ";");
+                for (int ky = 0; ky < KH; ky++) {
+                    kb.line("  { const int iy = oy * " + sy + " + " + (ky - py) + ";");
+                    kb.line("    if (iy >= 0 && iy < " + H + ") { __global const float* xr = " + xRow + ";");
+                    for (int kx = 0; kx < KW; kx++) {
+                        long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
+                        if (lo >= hi) continue;
+                        int t = (int) (ky * KW + kx);
+                        kb.line("      for (int ox = " + lo + "; ox < " + hi + "; ox++) part[" + t + "][ox] = fma(yr[ox], xr[ox * " + sx + " + " + (kx - px)
+                                + "], part[" + t + "][ox]);");
+                    }
+                    kb.line("    } }");
+                }
+                kb.line("}");
+                for (int ky = 0; ky < KH; ky++) {
+                    for (int kx = 0; kx < KW; kx++) {
+                        int t = (int) (ky * KW + kx);
+                        kb.line("{ float sum = 0.0f; for (int ox = 0; ox < " + WO + "; ox++) sum += part[" + t + "][ox]; "
+                                + kTap.replace("KY", "" + ky).replace("KX", "" + kx) + " = sum; }");
+                    }
+                }
+            }
+        }
+        return kb.finish1(label, o, total);
+    }
+
+    /** First output column whose input column ox·s − p + kx is not left of the image. */
+    private static long tapLo(long kx, long p, long s) {
+        long need = p - kx;
+        return need <= 0 ? 0 : (need + s - 1) / s;
+    }
+
+    /** One past the last output column whose input column is inside an image of width w (clamped to wo). */
+    private static long tapHi(long kx, long p, long s, long w, long wo) {
+        long last = w - 1 + p - kx;
+        return last < 0 ? 0 : Math.min(wo, last / s + 1);
     }
 
     /** Pooling over the last two axes of dense operands; the gradient is a gather over the windows covering each input element. */
@@ -703,7 +830,8 @@ public final class OpenClCodegen {
             return kb.finish(label, o, new long[] {gx, gy, batch}, new long[] {ts, ts, 1});
         }
         if (vec) {
-            int rm = CPU_ROWS;
+            // Rows per work-item: fewer when the product has fewer rows, since clamped rows would be computed for nothing.
+            int rm = (int) Math.min(CPU_ROWS, M >= 8 ? 8 : M >= 4 ? 4 : M);
             kb.line("const int j0 = get_global_id(0) * " + VEC + ", i0 = get_global_id(1) * " + rm + ";");
             kb.line("if (j0 >= " + N + " || i0 >= " + M + ") return;");
             for (int q = 0; q < rm; q++) {
