@@ -244,6 +244,26 @@ class OpenClKernelTest {
         }
     }
 
+    /** A built program is stored under the SHA-256 of source, device, driver and options, and a rebuild loads it. */
+    @Test
+    void programsAreCachedOnDiskByContent() throws Exception {
+        Cl.Device dev = OpenClTestSupport.device();
+        java.nio.file.Path dir = DeviceContext.cacheDir();
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir != null, "no cache directory (no HOME and no HYPERC_CL_CACHE)");
+        // A source no other test builds: a constant unique to this run.
+        String src = "__kernel void cached(__global float* x) { x[0] = " + System.nanoTime() % 100000 + ".0f; }\n";
+        String key = DeviceContext.sha256(src + "\u0000" + dev.name() + "\u0000" + dev.driverVersion() + "\u0000" + DeviceContext.BUILD_OPTIONS);
+        java.nio.file.Path file = dir.resolve(key + ".bin");
+        assertTrue(!java.nio.file.Files.exists(file));
+        try (DeviceContext c = new DeviceContext(dev, false)) {
+            Cl.get().releaseProgram(c.build(src));
+            assertTrue(java.nio.file.Files.size(file) > 0, "cache file " + file);
+            Cl.get().releaseProgram(c.build(src)); // from the binary this time
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void devicesAreListed() {
         Cl.Device dev = OpenClTestSupport.device();
