@@ -373,6 +373,21 @@ public final class OpenClCodegen {
                 kb.line(kb.ptr(out) + "[" + kb.at(out, idx, "gid") + "] = " + v + ";");
                 return kb.finish1(label, o, n);
             }
+            case Kernel.FusedGroup g -> {
+                // Each work-item runs every part at its element in order; a part reads an earlier part's output only at
+                // this element, which this work-item has just written.
+                long n = 1;
+                for (long d : g.shape()) n *= d;
+                kb.gid(n);
+                kb.iter = g.shape();
+                String[] idx = kb.coords("gid", g.shape(), "i");
+                for (Kernel.Fused f : g.parts()) {
+                    View out = sc.view(f.out());
+                    String v = expr(kb, sc, f.expr(), idx, "gid");
+                    kb.line(kb.ptr(out) + "[" + kb.at(out, idx, "gid") + "] = " + v + ";");
+                }
+                return kb.finish1(label, o, n);
+            }
             case Kernel.Reduce r -> { return reduce(kb, sc, r, label); }
             case Kernel.MatMul m -> { return matmul(kb, sc.view(m.out()), sc.view(m.a()), sc.view(m.b()), label, o); }
             case Kernel.Conv2d c -> { return conv(kb, sc, c.out(), c.x(), c.k(), c.stride(), c.padding(), 0, label, o); }

@@ -15,6 +15,21 @@ public sealed interface Kernel {
     /** out[i] = expr(i) for every index of out. */
     record Fused(BufferRef out, Expr expr, Origin origin) implements Kernel {}
 
+    /**
+     * Elementwise kernels over one shape run as one loop: element i of every part, in order, before element i+1.
+     * Equivalent to running the parts one after another because a part reads another part's output only at the same
+     * element, through the very view that part writes (the scheduler only groups such kernels). Adam's parameter and
+     * moment updates are the case this is for: one pass over the weights instead of three.
+     */
+    record FusedGroup(List<Fused> parts, Origin origin) implements Kernel {
+        public FusedGroup {
+            parts = List.copyOf(parts);
+            if (parts.size() < 2) throw new IllegalArgumentException("a group needs two or more parts");
+        }
+
+        public long[] shape() { return parts.get(0).out().shape(); }
+    }
+
     /** out = reduce over {@code axes} of expr evaluated on {@code inShape} (elementwise producers fused in). */
     record Reduce(Op.ReduceFn fn, BufferRef out, Expr in, long[] inShape, int[] axes, Origin origin) implements Kernel {}
 

@@ -10,6 +10,7 @@ public final class Kernels {
     public static List<BufferRef> writes(Kernel k) {
         return switch (k) {
             case Kernel.Fused f -> List.of(f.out());
+            case Kernel.FusedGroup g -> g.parts().stream().map(Kernel.Fused::out).toList();
             case Kernel.Reduce r -> List.of(r.out());
             case Kernel.MatMul m -> List.of(m.out());
             case Kernel.Conv2d c -> List.of(c.out());
@@ -38,6 +39,7 @@ public final class Kernels {
     public static List<BufferRef> reads(Kernel k) {
         return switch (k) {
             case Kernel.Fused f -> loads(f.expr());
+            case Kernel.FusedGroup g -> g.parts().stream().flatMap(f -> loads(f.expr()).stream()).toList();
             case Kernel.Reduce r -> loads(r.in());
             case Kernel.MatMul m -> List.of(m.a(), m.b());
             case Kernel.Conv2d c -> List.of(c.x(), c.k());
@@ -95,6 +97,8 @@ public final class Kernels {
         java.util.function.UnaryOperator<BufferRef> f = r -> r.buffer() == from ? new BufferRef(to, r.offset(), r.shape(), r.strides()) : r;
         return switch (k) {
             case Kernel.Fused x -> new Kernel.Fused(f.apply(x.out()), replace(x.expr(), f), x.origin());
+            case Kernel.FusedGroup x -> new Kernel.FusedGroup(x.parts().stream()
+                    .map(p -> new Kernel.Fused(f.apply(p.out()), replace(p.expr(), f), p.origin())).toList(), x.origin());
             case Kernel.Reduce x -> new Kernel.Reduce(x.fn(), f.apply(x.out()), replace(x.in(), f), x.inShape(), x.axes(), x.origin());
             case Kernel.MatMul x -> new Kernel.MatMul(f.apply(x.out()), f.apply(x.a()), f.apply(x.b()), x.origin());
             case Kernel.Conv2d x -> new Kernel.Conv2d(f.apply(x.out()), f.apply(x.x()), f.apply(x.k()), x.stride(), x.padding(), x.origin());

@@ -22,6 +22,8 @@ import java.util.Map;
  *       same shape;</li>
  *   <li>updates of parameters and optimizer state are written in place when nothing reads the old
  *       value afterwards;</li>
+ *   <li>elementwise kernels over the same shape that depend on each other only element by element are
+ *       grouped into one {@link Kernel.FusedGroup}, one pass over memory (Adam's moments and parameter);</li>
  *   <li>temporaries get offsets in one arena from their lifetimes (the memory plan), so a schedule
  *       allocates once and reuses its memory every step.</li>
  * </ul>
@@ -66,6 +68,7 @@ public final class Scheduler {
             if (o.role() == Graph.Role.YIELD) yields.add(r);
         }
         writeBack(g, outputs);
+        groupElementwise();
         long arena = MemoryPlan.place(buffers, kernels, outputs.values());
         return new Schedule(List.copyOf(buffersWithOffsets()), List.copyOf(kernels), inputs, params, states, outputs, constants,
                 bodyParams, yields, arena, batch, Map.copyOf(refs), Map.copyOf(noiseIds));
@@ -350,6 +353,59 @@ public final class Scheduler {
     }
 
     private static BufferRef withBuffer(BufferRef r, int buffer) { return new BufferRef(buffer, r.offset(), r.shape(), r.strides()); }
+
+    // ---------------------------------------------------------------- grouping
+
+    /** How far back (in kernels) an elementwise kernel may be moved to join a group. */
+    private static final int GROUP_WINDOW = 32;
+
+    /**
+     * Moves each elementwise kernel back to join an earlier one of the same shape when that is legal: nothing in
+     * between writes what it reads or touches what it writes, and the two read each other's outputs only at the element
+     * being written (through the written view itself). Runs after write-back, so in-place updates are visible, and
+     * before the memory plan, which then sees the final order.
+     */
+    private void groupElementwise() {
+        List<Kernel> out = new ArrayList<>();
+        for (Kernel k : kernels) {
+            if (k instanceof Kernel.Fused f) {
+                int at = groupTarget(out, f);
+                if (at >= 0) {
+                    Kernel g = out.get(at);
+                    List<Kernel.Fused> parts = new ArrayList<>(g instanceof Kernel.FusedGroup fg ? fg.parts() : List.of((Kernel.Fused) g));
+                    parts.add(f);
+                    out.set(at, new Kernel.FusedGroup(parts, parts.get(0).origin()));
+                    continue;
+                }
+            }
+            out.add(k);
+        }
+        kernels.clear();
+        kernels.addAll(out);
+    }
+
+    private int groupTarget(List<Kernel> out, Kernel.Fused f) {
+        java.util.Set<Integer> reads = new java.util.HashSet<>();
+        for (BufferRef r : Kernels.loads(f.expr())) reads.add(r.buffer());
+        int writes = f.out().buffer();
+        for (int i = out.size() - 1; i >= Math.max(0, out.size() - GROUP_WINDOW); i--) {
+            Kernel x = out.get(i);
+            List<Kernel.Fused> parts = x instanceof Kernel.FusedGroup g ? g.parts() : x instanceof Kernel.Fused one ? List.of(one) : List.of();
+            if (!parts.isEmpty() && groupable(parts, f)) return i;
+            for (BufferRef w : Kernels.writes(x)) if (reads.contains(w.buffer()) || w.buffer() == writes) return -1;
+            for (BufferRef r : Kernels.reads(x)) if (r.buffer() == writes) return -1;
+        }
+        return -1;
+    }
+
+    private static boolean groupable(List<Kernel.Fused> parts, Kernel.Fused f) {
+        for (Kernel.Fused p : parts) {
+            if (!java.util.Arrays.equals(p.out().shape(), f.out().shape()) || p.out().buffer() == f.out().buffer()) return false;
+            for (BufferRef r : Kernels.loads(f.expr())) if (r.buffer() == p.out().buffer() && !r.equals(p.out())) return false;
+            for (BufferRef r : Kernels.loads(p.expr())) if (r.buffer() == f.out().buffer() && !r.equals(f.out())) return false;
+        }
+        return true;
+    }
 
     // ---------------------------------------------------------------- buffers
 

@@ -131,14 +131,23 @@ public final class CpuExecutor {
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
             s.run(seed);
-            for (BufferRef w : dev.hyperc.compiler.lower.Kernels.writes(schedule.kernels().get(i))) {
-                Strided v = view(w);
-                for (int j = 0, n = v.numel(); j < n; j++) {
-                    float x = v.get(j);
-                    if (!Float.isFinite(x)) throw new NonFiniteError(s.name(), s.origin(), x);
+            Kernel k = schedule.kernels().get(i);
+            // A group names the part (and so the op and source line) whose output is not finite.
+            List<Kernel> parts = k instanceof Kernel.FusedGroup g ? List.copyOf(g.parts()) : List.of(k);
+            for (Kernel part : parts) {
+                for (BufferRef w : dev.hyperc.compiler.lower.Kernels.writes(part)) {
+                    Strided v = view(w);
+                    for (int j = 0, n = v.numel(); j < n; j++) {
+                        float x = v.get(j);
+                        if (!Float.isFinite(x)) throw new NonFiniteError(s.name(), part.origin(), x);
+                    }
                 }
             }
         }
+    }
+
+    private static void runGroup(FusedLoop[] loops, int from, int to, float[][] scratch, long seed) {
+        for (int c = from; c < to; c++) for (FusedLoop l : loops) l.run(c, c + 1, scratch, seed);
     }
 
     /** Thrown by {@link #runChecked} with the op and source position that first produced NaN or infinity. */
@@ -177,6 +186,7 @@ public final class CpuExecutor {
     private Step bind(Kernel k) {
         String name = switch (k) {
             case Kernel.Fused f -> "an elementwise kernel";
+            case Kernel.FusedGroup g -> "an elementwise kernel";
             case Kernel.Reduce r -> "a " + r.fn().text().replace("reduce_", "") + " reduction fused with its elementwise inputs";
             default -> k.getClass().getSimpleName();
         };
@@ -191,6 +201,35 @@ public final class CpuExecutor {
                         pool.forChunks(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
                     } else {
                         loop.run(0, rows, scratch.chunks(0, nodes), seed);
+                    }
+                });
+            }
+            case Kernel.FusedGroup g -> {
+                // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by
+                // the next while still in cache.
+                List<FusedLoop> loops = new ArrayList<>();
+                List<int[]> walks = new ArrayList<>();
+                for (Kernel.Fused f : g.parts()) {
+                    walks.add(view(f.out()).strides());
+                    for (BufferRef r : dev.hyperc.compiler.lower.Kernels.loads(f.expr())) walks.add(view(r).strides());
+                }
+                int nodes = 0;
+                for (Kernel.Fused f : g.parts()) {
+                    FusedLoop loop = new FusedLoop(view(f.out()), f.expr(), this::view, walks);
+                    loops.add(loop);
+                    nodes = Math.max(nodes, loop.nodeCount());
+                }
+                for (FusedLoop l : loops) {
+                    if (!l.sameUnits(loops.get(0))) throw new IllegalStateException("group parts coalesced differently: " + g);
+                }
+                int rows = loops.get(0).rows(), width = nodes;
+                long numel = g.parts().get(0).out().numel();
+                FusedLoop[] all = loops.toArray(new FusedLoop[0]);
+                yield step(name, o, seed -> {
+                    if (rows >= 2 && numel >= 8192) {
+                        pool.forChunks(rows, (t, a, b) -> runGroup(all, a, b, scratch.chunks(t, width), seed));
+                    } else {
+                        runGroup(all, 0, rows, scratch.chunks(0, width), seed);
                     }
                 });
             }

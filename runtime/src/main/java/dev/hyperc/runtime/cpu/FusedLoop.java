@@ -44,24 +44,35 @@ final class FusedLoop {
     private final int[] bases;
 
     FusedLoop(Strided out, Expr expr, java.util.function.Function<dev.hyperc.compiler.lower.BufferRef, Strided> bind) {
+        this(out, expr, bind, List.of());
+    }
+
+    /**
+     * A loop whose axes also stay apart wherever one of {@code alsoWalk} (stride vectors over the output's shape) does
+     * not walk them contiguously. The parts of a {@link dev.hyperc.compiler.lower.Kernel.FusedGroup} pass each other's
+     * strides, so they all coalesce to one index space and work unit u means the same elements in every part.
+     */
+    FusedLoop(Strided out, Expr expr, java.util.function.Function<dev.hyperc.compiler.lower.BufferRef, Strided> bind, List<int[]> alsoWalk) {
         this.out = out;
         this.root = compile(expr, bind);
         int rank = out.rank();
         int ops = loads.size() + 1;
-        int[][] st = new int[ops][];
+        int all = ops + alsoWalk.size();
+        int[][] st = new int[all][];
         st[0] = out.strides();
         for (int i = 0; i < loads.size(); i++) st[i + 1] = loads.get(i).strides();
+        for (int i = 0; i < alsoWalk.size(); i++) st[ops + i] = alsoWalk.get(i);
         // Coalesce axes k-1 and k when every operand's stride[k-1] == stride[k] * shape[k].
         List<Integer> dims = new ArrayList<>();
         List<int[]> cols = new ArrayList<>();
         for (int k = 0; k < rank; k++) {
             if (out.shape()[k] == 1) continue;
-            int[] col = new int[ops];
-            for (int o = 0; o < ops; o++) col[o] = st[o][k];
+            int[] col = new int[all];
+            for (int o = 0; o < all; o++) col[o] = st[o][k];
             if (!dims.isEmpty()) {
                 int prev = dims.size() - 1;
                 boolean merge = true;
-                for (int o = 0; o < ops && merge; o++) merge = cols.get(prev)[o] == col[o] * out.shape()[k];
+                for (int o = 0; o < all && merge; o++) merge = cols.get(prev)[o] == col[o] * out.shape()[k];
                 if (merge) {
                     dims.set(prev, dims.get(prev) * out.shape()[k]);
                     cols.set(prev, col);
@@ -73,7 +84,7 @@ final class FusedLoop {
         }
         if (dims.isEmpty()) {
             dims.add(1);
-            cols.add(new int[ops]);
+            cols.add(new int[all]);
         }
         shape = dims.stream().mapToInt(Integer::intValue).toArray();
         strides = new int[ops][shape.length];
@@ -106,6 +117,9 @@ final class FusedLoop {
         nodes.add(n);
         return nodes.size() - 1;
     }
+
+    /** Whether work unit u of this loop covers the same elements as work unit u of {@code other}. */
+    boolean sameUnits(FusedLoop other) { return java.util.Arrays.equals(shape, other.shape); }
 
     /** Work units: each row of the coalesced index space is cut into CHUNK-sized pieces, so one long row still parallelises. */
     int rows() {

@@ -1,0 +1,74 @@
+package dev.hyperc.compiler.lower;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hyperc.compiler.Compiler;
+import dev.hyperc.compiler.front.CompiledModel;
+import dev.hyperc.dsl.SourceFile;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Which elementwise kernels the scheduler groups into one pass, and which it must keep apart. */
+class SchedulerGroupingTest {
+    static CompiledModel compile(String text) {
+        Compiler.Result r = Compiler.compile(new SourceFile("g.hyper", text));
+        assertTrue(r.ok(), () -> r.diagnostics().render());
+        return r.model().orElseThrow();
+    }
+
+    static Set<String> written(Schedule s, Kernel k) {
+        return Kernels.writes(k).stream().map(w -> s.buffer(w.buffer()).name()).collect(Collectors.toSet());
+    }
+
+    /** Adam's first moment, second moment and parameter update of each weight are one pass over it. */
+    @Test
+    void adamUpdatesOfAWeightAreOneGroup() {
+        CompiledModel m = compile("""
+                hyperc 1
+                model affine
+                input x: f32[B, 3]
+                input t: f32[B, 2]
+                let loss = mse(x |> dense(2), t)
+                train { loss = loss  optimizer = adam(lr: 0.01)  batch = 4 }
+                """);
+        Schedule s = Scheduler.lower(Compiler.trainingStep(m).graph("step"), 4);
+        for (String p : List.of("dense_1.w", "dense_1.b")) {
+            List<Kernel> touching = s.kernels().stream().filter(k -> written(s, k).contains(p)).toList();
+            assertEquals(1, touching.size(), p + " is written by " + touching);
+            Kernel.FusedGroup g = assertInstanceOf(touching.get(0));
+            assertEquals(3, g.parts().size(), "moment 1, moment 2, parameter: " + written(s, g));
+            assertTrue(written(s, g).stream().filter(n -> n.contains(p)).count() == 3, written(s, g).toString());
+        }
+    }
+
+    static Kernel.FusedGroup assertInstanceOf(Kernel k) {
+        assertTrue(k instanceof Kernel.FusedGroup, "expected a group, got " + k.getClass().getSimpleName());
+        return (Kernel.FusedGroup) k;
+    }
+
+    /** A kernel that reads another's output at other elements (here transposed) cannot share its pass; one at the same elements can. */
+    @Test
+    void readingAnotherElementKeepsKernelsApart() {
+        CompiledModel m = compile("""
+                hyperc 1
+                model views
+                input x: f32[5, 5]
+                let a = exp(x)
+                let c = a * 3
+                let b = transpose(a) + 1
+                output a
+                output b
+                output c
+                """);
+        Schedule s = Scheduler.lower(m.ir().graph("predict"), 1);
+        int a = s.outputs().get("result:a").buffer(), b = s.outputs().get("result:b").buffer(), c = s.outputs().get("result:c").buffer();
+        Kernel withA = s.kernels().stream().filter(k -> Kernels.writes(k).stream().anyMatch(w -> w.buffer() == a)).findFirst().orElseThrow();
+        Set<Integer> together = Kernels.writes(withA).stream().map(BufferRef::buffer).collect(Collectors.toSet());
+        assertFalse(together.contains(b), "b reads a transposed, so it must not run in a's pass");
+        assertTrue(together.contains(c), "c reads a at the same element, so it joins a's pass: " + s.kernels());
+    }
+}
