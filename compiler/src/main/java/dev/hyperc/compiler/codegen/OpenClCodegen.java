@@ -389,7 +389,7 @@ public final class OpenClCodegen {
                 return kb.finish1(label, o, n);
             }
             case Kernel.Reduce r -> { return reduce(kb, sc, r, label); }
-            case Kernel.MatMul m -> { return matmul(kb, sc.view(m.out()), sc.view(m.a()), sc.view(m.b()), label, o); }
+            case Kernel.MatMul m -> { return matmul(kb, sc, m.epilogue(), sc.view(m.out()), sc.view(m.a()), sc.view(m.b()), label, o); }
             case Kernel.Conv2d c -> { return conv(kb, sc, c.out(), c.x(), c.k(), c.stride(), c.padding(), 0, label, o); }
             case Kernel.Conv2dGradInput c -> { return conv(kb, sc, c.dy(), c.out(), c.k(), c.stride(), c.padding(), 1, label, o); }
             case Kernel.Conv2dGradKernel c -> { return conv(kb, sc, c.dy(), c.x(), c.out(), c.stride(), c.padding(), 2, label, o); }
@@ -811,7 +811,25 @@ public final class OpenClCodegen {
 
     // ---------------------------------------------------------------- matmul
 
-    private Launch matmul(KB kb, View c, View a, View b, String label, Origin o) {
+    /**
+     * The epilogue over the block of C this work-item wrote: rows [iLo, iLo + rows), columns [jLo, jLo + cols), clipped
+     * to M × N. A load of C inside the epilogue reads the product just stored at that element.
+     */
+    private void epilogue(KB kb, Scope sc, Expr epi, View c, String iLo, long rows, String jLo, long cols, long M, long N) {
+        if (epi == null) return;
+        // N = Long.MAX_VALUE: the caller knows the columns are all inside, so the column loop has a constant trip count.
+        kb.line("for (int ei = " + iLo + "; ei < min(" + iLo + " + " + rows + ", " + M + "); ei++)");
+        kb.line(N == Long.MAX_VALUE ? "for (int ej = " + jLo + "; ej < " + jLo + " + " + cols + "; ej++) {"
+                : "for (int ej = " + jLo + "; ej < min(" + jLo + " + " + cols + ", " + N + "); ej++) {");
+        long width = N == Long.MAX_VALUE ? c.shape[1] : N;
+        String[] idx = {"ei", "ej"};
+        String v = expr(kb, sc, epi, idx, "(ei * " + width + " + ej)");
+        kb.line(kb.ptr(c) + "[" + kb.at(c, idx) + "] = " + v + ";");
+        kb.line("}");
+    }
+
+    private Launch matmul(KB kb, Scope sc, Expr epi, View c, View a, View b, String label, Origin o) {
+        if (epi != null && c.rank() != 2) throw new IllegalStateException("a matmul epilogue needs a rank-2 product: " + label);
         int r = c.rank(), ra = a.rank(), rb = b.rank();
         long M = c.shape[r - 2], N = c.shape[r - 1], K = a.shape[ra - 1];
         long[] bshape = Arrays.copyOf(c.shape, r - 2);
@@ -841,6 +859,7 @@ public final class OpenClCodegen {
             kb.line("  barrier(CLK_LOCAL_MEM_FENCE);");
             kb.line("}");
             kb.line("if (i < " + M + " && j < " + N + ") " + cp + "[cb + i * " + crs + " + j * " + ccs + "] = acc;");
+            epilogue(kb, sc, epi, c, "i", 1, "j", 1, M, N);
             long gx = (N + ts - 1) / ts * ts, gy = (M + ts - 1) / ts * ts;
             return kb.finish(label, o, new long[] {gx, gy, batch}, new long[] {ts, ts, 1});
         }
@@ -859,6 +878,8 @@ public final class OpenClCodegen {
             for (int q = 0; q < rm; q++) kb.line("    acc" + q + " = fma((float16)(" + ap + "[ar" + q + " + k * " + acs + "]), bv, acc" + q + ");");
             kb.line("  }");
             for (int q = 0; q < rm; q++) kb.line("  if (i0 + " + q + " < " + M + ") vstore16(acc" + q + ", 0, " + cp + " + cb + (i0 + " + q + ") * " + crs + " + j0);");
+            // Full tiles: the epilogue loops have constant bounds (all 16 columns), which keeps the kernel vectorisable.
+            epilogue(kb, sc, epi, c, "i0", rm, "j0", VEC, M, Long.MAX_VALUE);
             kb.line("} else {");
             kb.line("  for (int q = 0; q < " + rm + "; q++) {");
             kb.line("    if (i0 + q >= " + M + ") break;");
@@ -869,6 +890,7 @@ public final class OpenClCodegen {
             kb.line("      " + cp + "[cb + (i0 + q) * " + crs + " + j] = s;");
             kb.line("    }");
             kb.line("  }");
+            epilogue(kb, sc, epi, c, "i0", rm, "j0", VEC, M, N);
             kb.line("}");
             return kb.finish(label, o, new long[] {(N + VEC - 1) / VEC, (M + rm - 1) / rm, batch}, null);
         }
@@ -900,6 +922,7 @@ public final class OpenClCodegen {
                     kb.line("}");
                 }
             }
+            epilogue(kb, sc, epi, c, "i0", bm, "j0", bn, M, N);
             return kb.finish(label, o, new long[] {(N + bn - 1) / bn, (M + bm - 1) / bm, batch}, null);
         }
         kb.line("const int j = get_global_id(0), i = get_global_id(1);");
@@ -908,6 +931,7 @@ public final class OpenClCodegen {
         kb.line("for (int k = 0; k < " + K + "; k++) s = fma(" + ap + "[ab + i * " + ars + " + k * " + acs + "], " + bp + "[bb + k * " + brs
                 + " + j * " + bcs + "], s);");
         kb.line(cp + "[cb + i * " + crs + " + j * " + ccs + "] = s;");
+        epilogue(kb, sc, epi, c, "i", 1, "j", 1, M, N);
         return kb.finish(label, o, new long[] {N, M, batch}, null);
     }
 

@@ -33,8 +33,15 @@ public sealed interface Kernel {
     /** out = reduce over {@code axes} of expr evaluated on {@code inShape} (elementwise producers fused in). */
     record Reduce(Op.ReduceFn fn, BufferRef out, Expr in, long[] inShape, int[] axes, Origin origin) implements Kernel {}
 
-    /** out[..., M, N] = a[..., M, K] · b[..., K, N] with broadcast batch axes (stride 0). */
-    record MatMul(BufferRef out, BufferRef a, BufferRef b, Origin origin) implements Kernel {}
+    /**
+     * out[..., M, N] = a[..., M, K] · b[..., K, N] with broadcast batch axes (stride 0), then, when {@code epilogue} is
+     * not null, out = epilogue elementwise, where a load of {@code out} itself stands for the product at that element.
+     * The epilogue is the bias and activation of a dense layer, applied by the backend to each block of the product
+     * while it is still in cache, instead of in a second pass over memory.
+     */
+    record MatMul(BufferRef out, BufferRef a, BufferRef b, Expr epilogue, Origin origin) implements Kernel {
+        public MatMul(BufferRef out, BufferRef a, BufferRef b, Origin origin) { this(out, a, b, null, origin); }
+    }
 
     record Conv2d(BufferRef out, BufferRef x, BufferRef k, int[] stride, int[] padding, Origin origin) implements Kernel {}
 

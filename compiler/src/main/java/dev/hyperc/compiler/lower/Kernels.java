@@ -41,7 +41,11 @@ public final class Kernels {
             case Kernel.Fused f -> loads(f.expr());
             case Kernel.FusedGroup g -> g.parts().stream().flatMap(f -> loads(f.expr()).stream()).toList();
             case Kernel.Reduce r -> loads(r.in());
-            case Kernel.MatMul m -> List.of(m.a(), m.b());
+            case Kernel.MatMul m -> {
+                List<BufferRef> in = new ArrayList<>(List.of(m.a(), m.b()));
+                if (m.epilogue() != null) for (BufferRef r : loads(m.epilogue())) if (r.buffer() != m.out().buffer()) in.add(r);
+                yield in;
+            }
             case Kernel.Conv2d c -> List.of(c.x(), c.k());
             case Kernel.Conv2dGradInput c -> List.of(c.dy(), c.k());
             case Kernel.Conv2dGradKernel c -> List.of(c.x(), c.dy());
@@ -100,7 +104,8 @@ public final class Kernels {
             case Kernel.FusedGroup x -> new Kernel.FusedGroup(x.parts().stream()
                     .map(p -> new Kernel.Fused(f.apply(p.out()), replace(p.expr(), f), p.origin())).toList(), x.origin());
             case Kernel.Reduce x -> new Kernel.Reduce(x.fn(), f.apply(x.out()), replace(x.in(), f), x.inShape(), x.axes(), x.origin());
-            case Kernel.MatMul x -> new Kernel.MatMul(f.apply(x.out()), f.apply(x.a()), f.apply(x.b()), x.origin());
+            case Kernel.MatMul x -> new Kernel.MatMul(f.apply(x.out()), f.apply(x.a()), f.apply(x.b()),
+                    x.epilogue() == null ? null : replace(x.epilogue(), f), x.origin());
             case Kernel.Conv2d x -> new Kernel.Conv2d(f.apply(x.out()), f.apply(x.x()), f.apply(x.k()), x.stride(), x.padding(), x.origin());
             case Kernel.Conv2dGradInput x -> new Kernel.Conv2dGradInput(f.apply(x.out()), f.apply(x.dy()), f.apply(x.k()), x.stride(), x.padding(), x.origin());
             case Kernel.Conv2dGradKernel x -> new Kernel.Conv2dGradKernel(f.apply(x.out()), f.apply(x.x()), f.apply(x.dy()), x.stride(), x.padding(), x.origin());

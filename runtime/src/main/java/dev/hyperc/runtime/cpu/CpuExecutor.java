@@ -238,8 +238,16 @@ public final class CpuExecutor {
                 yield step(name, o, seed -> loop.run(seed, scratch, pool));
             }
             case Kernel.MatMul m -> {
-                Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool);
-                yield step(name, o, seed -> r.run());
+                if (m.epilogue() == null) {
+                    Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool);
+                    yield step(name, o, seed -> r.run());
+                }
+                GemmEpilogue epi = new GemmEpilogue(view(m.out()), m.epilogue(), this::view);
+                Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool, epi);
+                yield step("a matrix product with its elementwise epilogue", o, seed -> {
+                    epi.seed = seed;
+                    r.run();
+                });
             }
             case Kernel.Conv2d c -> {
                 Strided out = view(c.out()), x = view(c.x()), kk = view(c.k());

@@ -16,6 +16,11 @@ final class Dense {
 
     /** c[..., M, N] = a[..., M, K] · b[..., K, N]; c is dense. */
     static Runnable matmul(Strided c, Strided a, Strided b, Parallel pool) {
+        return matmul(c, a, b, pool, null);
+    }
+
+    /** As above, then {@code epi} (may be null; only for matrices, rank 2) on the blocks of c as they are finished. */
+    static Runnable matmul(Strided c, Strided a, Strided b, Parallel pool, Gemm.Epilogue epi) {
         int r = c.rank(), ar = a.rank(), br = b.rank();
         int m = c.shape()[r - 2], n = c.shape()[r - 1], k = a.shape()[ar - 1];
         int aRs = a.strides()[ar - 2], aCs = a.strides()[ar - 1], bRs = b.strides()[br - 2], bCs = b.strides()[br - 1];
@@ -34,7 +39,13 @@ final class Dense {
                         for (int j = from; j < to; j++) c.data()[co + j] = dot(a.data(), ao, b.data(), bo + j * bCs, k);
                     });
                 }
+                if (epi != null) epi.apply(0, m, 0, n);
             };
+        }
+        if (epi != null) {
+            if (batchRank != 0) throw new IllegalStateException("a matmul epilogue needs a rank-2 product");
+            return () -> Gemm.gemm(pool, m, n, k, 1f, a.data(), a.base(), aRs, aCs, b.data(), b.base(), bRs, bCs, false,
+                    c.data(), c.base(), n, epi);
         }
         if (batchRank <= 1) {
             int aStride = stride(a, batchRank), bStride = stride(b, batchRank);

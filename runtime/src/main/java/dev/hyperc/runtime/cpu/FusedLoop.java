@@ -132,38 +132,53 @@ final class FusedLoop {
 
     /** Evaluates work units [from, to); {@code scratch} holds one CHUNK-sized array per node. */
     void run(int from, int to, float[][] scratch, long seed) {
-        int inner = shape[shape.length - 1];
         int per = chunksPerRow();
-        int ops = bases.length;
-        int[] rowBase = new int[ops];
-        int[] idx = new int[Math.max(1, shape.length - 1)];
+        int[] rowBase = new int[bases.length];
         int lastRow = -1;
         for (int unit = from; unit < to; unit++) {
             int row = unit / per, c0 = (unit % per) * CHUNK;
             if (row != lastRow) {
-                // Multi-index of this row over the outer axes.
-                int r = row;
-                for (int k = shape.length - 2; k >= 0; k--) {
-                    idx[k] = r % shape[k];
-                    r /= shape[k];
-                }
-                for (int o = 0; o < ops; o++) {
-                    int b = bases[o];
-                    for (int k = 0; k < shape.length - 1; k++) b += idx[k] * strides[o][k];
-                    rowBase[o] = b;
-                }
+                rowBases(row, rowBase);
                 lastRow = row;
             }
-            int len = Math.min(CHUNK, inner - c0);
-            long flat0 = (long) row * inner + c0;
-            for (int i = 0; i < nodes.size(); i++) eval(i, nodes.get(i), scratch, len, rowBase, c0, flat0, seed);
-            float[] res = scratch[root];
-            int os = strides[0][shape.length - 1];
-            int ob = rowBase[0] + c0 * os;
-            float[] dst = out.data();
-            if (os == 1) System.arraycopy(res, 0, dst, ob, len);
-            else for (int j = 0; j < len; j++) dst[ob + j * os] = res[j];
+            span(row, c0, Math.min(CHUNK, shape[shape.length - 1] - c0), rowBase, scratch, seed);
         }
+    }
+
+    /** Whether the index space kept the output's two axes apart, so {@link #runSpan} can address (row, column). */
+    boolean hasRows() { return shape.length == 2; }
+
+    /** Evaluates row {@code row}, columns [c0, c0 + len) with len ≤ {@value #CHUNK}. */
+    void runSpan(int row, int c0, int len, float[][] scratch, long seed) {
+        int[] rowBase = new int[bases.length];
+        rowBases(row, rowBase);
+        span(row, c0, len, rowBase, scratch, seed);
+    }
+
+    /** Offsets of row {@code row} (a multi-index over the outer axes) in every operand. */
+    private void rowBases(int row, int[] rowBase) {
+        int r = row;
+        int[] idx = new int[Math.max(1, shape.length - 1)];
+        for (int k = shape.length - 2; k >= 0; k--) {
+            idx[k] = r % shape[k];
+            r /= shape[k];
+        }
+        for (int o = 0; o < bases.length; o++) {
+            int b = bases[o];
+            for (int k = 0; k < shape.length - 1; k++) b += idx[k] * strides[o][k];
+            rowBase[o] = b;
+        }
+    }
+
+    private void span(int row, int c0, int len, int[] rowBase, float[][] scratch, long seed) {
+        long flat0 = (long) row * shape[shape.length - 1] + c0;
+        for (int i = 0; i < nodes.size(); i++) eval(i, nodes.get(i), scratch, len, rowBase, c0, flat0, seed);
+        float[] res = scratch[root];
+        int os = strides[0][shape.length - 1];
+        int ob = rowBase[0] + c0 * os;
+        float[] dst = out.data();
+        if (os == 1) System.arraycopy(res, 0, dst, ob, len);
+        else for (int j = 0; j < len; j++) dst[ob + j * os] = res[j];
     }
 
     private void eval(int slot, Node n, float[][] s, int len, int[] rowBase, int c0, long flat0, long seed) {

@@ -162,6 +162,20 @@ class OpenClKernelTest {
         one(b -> new Kernel.MatMul(b.out(9, 21), b.in(33, 9).transpose(new int[] {1, 0}), b.in(33, 21), O)); // aᵀ·b
         one(b -> new Kernel.MatMul(b.out(3, 9, 19), b.in(3, 9, 11), b.in(11, 19).broadcast(new long[] {3, 11, 19}), O)); // broadcast batch
         one(b -> new Kernel.MatMul(b.out(2, 3, 5, 17), b.in(2, 1, 5, 6).broadcast(new long[] {2, 3, 5, 6}), b.in(3, 6, 17), O));
+        // With an epilogue (bias + relu, reading the product through the output itself), on every matmul path.
+        for (long[] mnk : new long[][] {{37, 45, 29}, {5, 3, 7}, {1, 40, 9}}) {
+            one(b -> {
+                long m = mnk[0], n = mnk[1], k = mnk[2];
+                BufferRef out = b.out(m, n), bias = b.in(n);
+                Expr epi = new Expr.Unary(Op.UnaryFn.RELU, new Expr.Binary(Op.BinaryFn.ADD, load(out), load(bias.broadcast(new long[] {m, n}))));
+                return new Kernel.MatMul(out, b.in(m, k), b.in(k, n), epi, O);
+            });
+        }
+        one(b -> { // a·bᵀ dot path with an epilogue
+            BufferRef out = b.out(9, 21);
+            Expr epi = new Expr.Unary(Op.UnaryFn.TANH, load(out));
+            return new Kernel.MatMul(out, b.in(9, 33), b.in(21, 33).transpose(new int[] {1, 0}), epi, O);
+        });
     }
 
     @Test

@@ -58,6 +58,15 @@ public final class Gemm {
     static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
+     * Work on a block of C once the product there is final: rows [i0, i1) and columns [j0, j1) of C. Called by the
+     * thread that computed the block, right after its last K panel, so the block is still in cache.
+     */
+    @FunctionalInterface
+    public interface Epilogue {
+        void apply(int i0, int i1, int j0, int j1);
+    }
+
+    /**
      * C = alpha · op(A) · op(B), or C += alpha · op(A) · op(B) when {@code accumulate}.
      *
      * @param par the pool to run on, or {@code null} to run on the calling thread only
@@ -66,28 +75,40 @@ public final class Gemm {
                             float[] a, int aOff, int aRs, int aCs,
                             float[] b, int bOff, int bRs, int bCs,
                             boolean accumulate, float[] c, int cOff, int ldc) {
+        gemm(par, m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, null);
+    }
+
+    /** As above, then {@code epi} (may be null) on every block of C as it is finished. */
+    public static void gemm(Parallel par, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            boolean accumulate, float[] c, int cOff, int ldc, Epilogue epi) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("negative GEMM size " + m + "×" + n + "×" + k);
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            if (epi != null) epi.apply(0, m, 0, n);
             return;
         }
         if (m == 1) {
             Gemv.vecMat(par, n, k, alpha, a, aOff, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, 1);
+            if (epi != null) epi.apply(0, m, 0, n);
             return;
         }
         if (n == 1) { // C[:,0]ᵀ = B[:,0]ᵀ · Aᵀ
             Gemv.vecMat(par, m, k, alpha, b, bOff, bRs, a, aOff, aCs, aRs, accumulate, c, cOff, ldc);
+            if (epi != null) epi.apply(0, m, 0, n);
             return;
         }
         int threads = par == null ? 1 : par.threads();
         if (threads == 1 || 2L * m * n * k < PARALLEL_MIN_FLOPS) {
-            blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
         Task t = Task.acquire();
         try {
             t.set(m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+            t.epi = epi;
             boolean narrow = narrow(n);
             int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
             int mt = (m + mr - 1) / mr, nt = (n + nr - 1) / nr;
@@ -184,6 +205,13 @@ public final class Gemm {
                         float[] a, int aOff, int aRs, int aCs,
                         float[] b, int bOff, int bRs, int bCs,
                         boolean accumulate, float[] c, int cOff, int ldc) {
+        blocked(narrow, m0, m1, n0, n1, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, null);
+    }
+
+    static void blocked(boolean narrow, int m0, int m1, int n0, int n1, int k, float alpha,
+                        float[] a, int aOff, int aRs, int aCs,
+                        float[] b, int bOff, int bRs, int bCs,
+                        boolean accumulate, float[] c, int cOff, int ldc, Epilogue epi) {
         Scratch s = SCRATCH.get();
         int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
         boolean direct = directA(narrow, n1 - n0, aRs, aCs);
@@ -201,6 +229,7 @@ public final class Gemm {
                         packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
                         macroKernel(narrow, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
                     }
+                    if (epi != null && pc + kc >= k) epi.apply(ic, ic + mc, jc, jc + nc);
                 }
             }
         }
@@ -393,6 +422,7 @@ public final class Gemm {
     private static final class Task implements Parallel.ChunkBody {
         private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
         boolean busy, splitRows, narrow;
+        Epilogue epi;
         int m, n, k, aOff, aRs, aCs, bOff, bRs, bCs, cOff, ldc;
         float alpha;
         float[] a, b, c;
@@ -408,6 +438,7 @@ public final class Gemm {
         void release() {
             busy = false;
             a = b = c = null;
+            epi = null;
         }
 
         void set(int m, int n, int k, float alpha, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs,
@@ -422,9 +453,9 @@ public final class Gemm {
         public void run(int chunk, int start, int end) {
             int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
             if (splitRows) {
-                blocked(narrow, start * mr, Math.min(end * mr, m), 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+                blocked(narrow, start * mr, Math.min(end * mr, m), 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             } else {
-                blocked(narrow, 0, m, start * nr, Math.min(end * nr, n), k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+                blocked(narrow, 0, m, start * nr, Math.min(end * nr, n), k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             }
         }
     }

@@ -73,6 +73,36 @@ class GemmTest {
         }
     }
 
+    /**
+     * The epilogue sees each element once, after its last K panel: squaring (not additive, so an early or repeated
+     * application shows) must give exactly (A·B)² on every path: GEMV rows and columns, serial and parallel blocks.
+     */
+    @Test
+    void epilogueRunsOnceOnFinishedBlocks() {
+        int[][] shapes = {{1, 37, 600}, {29, 1, 70}, {9, 21, 33}, {Gemm.MC + 7, 2 * GemmMicroKernel.NR + 5, Gemm.KC + 33},
+                {Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1}};
+        for (int[] sh : shapes) {
+            for (Parallel par : new Parallel[] {null, par2}) {
+                int m = sh[0], n = sh[1], k = sh[2];
+                View a = View.random(m, k, false, 5L * m + k), b = View.random(k, n, false, 3L * n + k);
+                float[] c = new float[m * n];
+                int[] hits = new int[m * n];
+                Gemm.gemm(par, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n,
+                        (i0, i1, j0, j1) -> {
+                            for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) {
+                                c[i * n + j] *= c[i * n + j];
+                                synchronized (hits) { hits[i * n + j]++; }
+                            }
+                        });
+                double[] expected = reference(m, n, k, 1f, a, b, null);
+                for (int i = 0; i < expected.length; i++) expected[i] *= expected[i];
+                String what = "epilogue " + m + "×" + n + "×" + k + (par == null ? " serial" : " parallel");
+                assertClose(what, expected, c, 1e-4);
+                for (int i = 0; i < hits.length; i++) org.junit.jupiter.api.Assertions.assertEquals(1, hits[i], what + " element " + i);
+            }
+        }
+    }
+
     @Test
     void largerThanTheCacheBlocks() {
         // Crosses KC, MC and NR boundaries with edge tiles on every side, serial and on two threads.

@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** Which elementwise kernels the scheduler groups into one pass, and which it must keep apart. */
-class SchedulerGroupingTest {
+/** What the scheduler fuses: products with their epilogues, and elementwise kernels into one pass (and what it keeps apart). */
+class SchedulerFusionTest {
     static CompiledModel compile(String text) {
         Compiler.Result r = Compiler.compile(new SourceFile("g.hyper", text));
         assertTrue(r.ok(), () -> r.diagnostics().render());
@@ -43,6 +43,23 @@ class SchedulerGroupingTest {
             assertEquals(3, g.parts().size(), "moment 1, moment 2, parameter: " + written(s, g));
             assertTrue(written(s, g).stream().filter(n -> n.contains(p)).count() == 3, written(s, g).toString());
         }
+    }
+
+    /** A dense layer's bias and activation are the epilogue of its matrix product: one kernel, no temporary. */
+    @Test
+    void denseBiasAndActivationAreTheProductsEpilogue() {
+        CompiledModel m = compile("""
+                hyperc 1
+                model mlp
+                input x: f32[B, 3]
+                let y = x |> dense(4, activation: relu)
+                output y
+                """);
+        Schedule s = Scheduler.lower(m.ir().graph("predict"), 5);
+        assertEquals(1, s.kernels().size(), "one kernel: " + s.kernels());
+        Kernel.MatMul mm = (Kernel.MatMul) s.kernels().get(0);
+        assertTrue(mm.epilogue() != null, "bias and relu ride on the product");
+        assertEquals(s.outputs().get("result:y").buffer(), mm.out().buffer(), "the product writes the layer's output directly");
     }
 
     static Kernel.FusedGroup assertInstanceOf(Kernel k) {
