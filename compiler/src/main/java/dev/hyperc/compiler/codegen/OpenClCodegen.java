@@ -390,9 +390,9 @@ public final class OpenClCodegen {
             }
             case Kernel.Reduce r -> { return reduce(kb, sc, r, label); }
             case Kernel.MatMul m -> { return matmul(kb, sc, m.epilogue(), sc.view(m.out()), sc.view(m.a()), sc.view(m.b()), label, o); }
-            case Kernel.Conv2d c -> { return conv(kb, sc, c.out(), c.x(), c.k(), c.stride(), c.padding(), 0, label, o); }
-            case Kernel.Conv2dGradInput c -> { return conv(kb, sc, c.dy(), c.out(), c.k(), c.stride(), c.padding(), 1, label, o); }
-            case Kernel.Conv2dGradKernel c -> { return conv(kb, sc, c.dy(), c.x(), c.out(), c.stride(), c.padding(), 2, label, o); }
+            case Kernel.Conv2d c -> { return conv(kb, sc, c.out(), c.x(), c.k(), c.stride(), c.padding(), 0, c.epilogue(), label, o); }
+            case Kernel.Conv2dGradInput c -> { return conv(kb, sc, c.dy(), c.out(), c.k(), c.stride(), c.padding(), 1, List.of(), label, o); }
+            case Kernel.Conv2dGradKernel c -> { return conv(kb, sc, c.dy(), c.x(), c.out(), c.stride(), c.padding(), 2, List.of(), label, o); }
             case Kernel.Pool2d p -> { return pool(kb, sc, p.kind(), p.out(), p.x(), null, p.window(), p.stride(), p.padding(), label, o); }
             case Kernel.Pool2dGrad p -> { return pool(kb, sc, p.kind(), p.out(), p.x(), p.dy(), p.window(), p.stride(), p.padding(), label, o); }
             case Kernel.LogSumExp l -> { return axisKernel(kb, sc.view(l.out()), sc.view(l.x()), l.axis(), true, label, o); }
@@ -590,7 +590,8 @@ public final class OpenClCodegen {
      * Direct convolutions. mode 0: y = conv(x, k), one work-item per y element; mode 1: dx from dy and k, one work-item per dx
      * element (a gather, so no atomics); mode 2: dk from x and dy, one work-item per dk element.
      */
-    private Launch conv(KB kb, Scope sc, BufferRef yRef, BufferRef xRef, BufferRef kRef, int[] s, int[] p, int mode, String label, Origin o) {
+    private Launch conv(KB kb, Scope sc, BufferRef yRef, BufferRef xRef, BufferRef kRef, int[] s, int[] p, int mode, List<Kernel.Fused> epi,
+                        String label, Origin o) {
         View y = sc.view(yRef), x = sc.view(xRef), k = sc.view(kRef);
         for (View v : List.of(y, x, k)) if (!v.contiguous()) throw new IllegalStateException("conv operands must be dense: " + label);
         int g = x.rank() == 5 ? 1 : 0;
@@ -600,7 +601,7 @@ public final class OpenClCodegen {
         String X = xp + "[" + x.base + " + (((gg * " + N + " + img) * " + C + " + c) * " + H + " + iy) * " + W + " + ix]";
         String K = kp + "[" + k.base + " + (((gg * " + O + " + oc) * " + C + " + c) * " + KH + " + ky) * " + KW + " + kx]";
         String Y = yp + "[" + y.base + " + (((gg * " + N + " + img) * " + O + " + oc) * " + HO + " + oy) * " + WO + " + ox]";
-        if (opt.kind() == DeviceKind.CPU && Math.max(W, WO) <= 1024 && KH * KW <= 64) return convRows(kb, y, x, k, s, p, mode, label, o);
+        if (opt.kind() == DeviceKind.CPU && Math.max(W, WO) <= 1024 && KH * KW <= 64) return convRows(kb, sc, y, x, k, s, p, mode, epi, label, o);
         long total;
         switch (mode) {
             case 0 -> {
@@ -615,6 +616,7 @@ public final class OpenClCodegen {
                 kb.line("    if (ix >= 0 && ix < " + W + ") acc += " + X + " * " + K + "; }");
                 kb.line("}");
                 kb.line(Y + " = acc;");
+                parts(kb, sc, epi, convIdx(g, "ox"), "gid");
             }
             case 1 -> {
                 total = G * N * C * H * W;
@@ -656,7 +658,12 @@ public final class OpenClCodegen {
      * mode 0: y rows (img, oc, oy) += x rows · k taps; mode 1: dx rows (img, c, iy) gather dy rows · k taps;
      * mode 2: dk (oc, c) accumulates row products of dy and x over images and output rows.
      */
-    private Launch convRows(KB kb, View y, View x, View k, int[] s, int[] p, int mode, String label, Origin o) {
+    /** Output coordinates of a convolution at (…, oy, {@code ox}), with the group axis when there is one. */
+    private static String[] convIdx(int g, String ox) {
+        return g == 1 ? new String[] {"gg", "img", "oc", "oy", ox} : new String[] {"img", "oc", "oy", ox};
+    }
+
+    private Launch convRows(KB kb, Scope sc, View y, View x, View k, int[] s, int[] p, int mode, List<Kernel.Fused> epi, String label, Origin o) {
         int g = x.rank() == 5 ? 1 : 0;
         long G = g == 1 ? x.shape[0] : 1, N = x.shape[g], C = x.shape[g + 1], H = x.shape[g + 2], W = x.shape[g + 3];
         long O = k.shape[g], KH = k.shape[g + 2], KW = k.shape[g + 3], HO = y.shape[g + 2], WO = y.shape[g + 3];
@@ -689,6 +696,12 @@ public final class OpenClCodegen {
                 kb.line("}");
                 kb.line("__global float* yr = " + yRow + ";");
                 kb.line("for (int ox = 0; ox < " + WO + "; ox++) yr[ox] = acc[ox];");
+                if (!epi.isEmpty()) {
+                    // The epilogue over the row just stored (its elements are in this work-item's cache).
+                    kb.line("for (int ox = 0; ox < " + WO + "; ox++) {");
+                    parts(kb, sc, epi, convIdx(g, "ox"), "(gid * " + WO + " + ox)");
+                    kb.line("}");
+                }
             }
             case 1 -> {
                 total = G * N * C * H;
@@ -812,24 +825,30 @@ public final class OpenClCodegen {
     // ---------------------------------------------------------------- matmul
 
     /**
-     * The epilogue over the block of C this work-item wrote: rows [iLo, iLo + rows), columns [jLo, jLo + cols), clipped
-     * to M × N. A load of C inside the epilogue reads the product just stored at that element.
+     * The epilogue parts over the block of C this work-item wrote: rows [iLo, iLo + rows), columns [jLo, jLo + cols),
+     * clipped to M × N (N = Long.MAX_VALUE: all columns are inside, so the column loop has a constant trip count). A
+     * part reads C, and earlier parts' outputs, at the element it writes: values this work-item has just stored.
      */
-    private void epilogue(KB kb, Scope sc, Expr epi, View c, String iLo, long rows, String jLo, long cols, long M, long N) {
-        if (epi == null) return;
-        // N = Long.MAX_VALUE: the caller knows the columns are all inside, so the column loop has a constant trip count.
+    private void epilogue(KB kb, Scope sc, List<Kernel.Fused> epi, View c, String iLo, long rows, String jLo, long cols, long M, long N) {
+        if (epi.isEmpty()) return;
         kb.line("for (int ei = " + iLo + "; ei < min(" + iLo + " + " + rows + ", " + M + "); ei++)");
         kb.line(N == Long.MAX_VALUE ? "for (int ej = " + jLo + "; ej < " + jLo + " + " + cols + "; ej++) {"
                 : "for (int ej = " + jLo + "; ej < min(" + jLo + " + " + cols + ", " + N + "); ej++) {");
-        long width = N == Long.MAX_VALUE ? c.shape[1] : N;
-        String[] idx = {"ei", "ej"};
-        String v = expr(kb, sc, epi, idx, "(ei * " + width + " + ej)");
-        kb.line(kb.ptr(c) + "[" + kb.at(c, idx) + "] = " + v + ";");
+        parts(kb, sc, epi, new String[] {"ei", "ej"}, "(ei * " + c.shape[1] + " + ej)");
         kb.line("}");
     }
 
-    private Launch matmul(KB kb, Scope sc, Expr epi, View c, View a, View b, String label, Origin o) {
-        if (epi != null && c.rank() != 2) throw new IllegalStateException("a matmul epilogue needs a rank-2 product: " + label);
+    /** Stores every part at coordinates idx (flat index {@code flat} for noise). */
+    private void parts(KB kb, Scope sc, List<Kernel.Fused> epi, String[] idx, String flat) {
+        for (Kernel.Fused f : epi) {
+            View out = sc.view(f.out());
+            String v = expr(kb, sc, f.expr(), idx, flat);
+            kb.line(kb.ptr(out) + "[" + kb.at(out, idx) + "] = " + v + ";");
+        }
+    }
+
+    private Launch matmul(KB kb, Scope sc, List<Kernel.Fused> epi, View c, View a, View b, String label, Origin o) {
+        if (!epi.isEmpty() && c.rank() != 2) throw new IllegalStateException("a matmul epilogue needs a rank-2 product: " + label);
         int r = c.rank(), ra = a.rank(), rb = b.rank();
         long M = c.shape[r - 2], N = c.shape[r - 1], K = a.shape[ra - 1];
         long[] bshape = Arrays.copyOf(c.shape, r - 2);

@@ -34,16 +34,30 @@ public sealed interface Kernel {
     record Reduce(Op.ReduceFn fn, BufferRef out, Expr in, long[] inShape, int[] axes, Origin origin) implements Kernel {}
 
     /**
-     * out[..., M, N] = a[..., M, K] · b[..., K, N] with broadcast batch axes (stride 0), then, when {@code epilogue} is
-     * not null, out = epilogue elementwise, where a load of {@code out} itself stands for the product at that element.
-     * The epilogue is the bias and activation of a dense layer, applied by the backend to each block of the product
-     * while it is still in cache, instead of in a second pass over memory.
+     * out[..., M, N] = a[..., M, K] · b[..., K, N] with broadcast batch axes (stride 0), then the {@code epilogue}
+     * parts (elementwise kernels over out's shape, possibly none) on each block of out as soon as it is final, while it
+     * is in cache. The parts read out, and each other's outputs, only at the element they write (a {@link FusedGroup}'s
+     * rule), so running them block by block equals running them after the whole product. A dense layer's bias and
+     * activation are the case this is for. Epilogues are for matrices (rank 2).
      */
-    record MatMul(BufferRef out, BufferRef a, BufferRef b, Expr epilogue, Origin origin) implements Kernel {
-        public MatMul(BufferRef out, BufferRef a, BufferRef b, Origin origin) { this(out, a, b, null, origin); }
+    record MatMul(BufferRef out, BufferRef a, BufferRef b, List<Fused> epilogue, Origin origin) implements Kernel {
+        public MatMul {
+            epilogue = List.copyOf(epilogue);
+        }
+
+        public MatMul(BufferRef out, BufferRef a, BufferRef b, Origin origin) { this(out, a, b, List.of(), origin); }
     }
 
-    record Conv2d(BufferRef out, BufferRef x, BufferRef k, int[] stride, int[] padding, Origin origin) implements Kernel {}
+    /** y = conv(x, k) (NCHW; a leading group axis for per-sample kernels), then the {@code epilogue} parts, as for {@link MatMul}. */
+    record Conv2d(BufferRef out, BufferRef x, BufferRef k, int[] stride, int[] padding, List<Fused> epilogue, Origin origin) implements Kernel {
+        public Conv2d {
+            epilogue = List.copyOf(epilogue);
+        }
+
+        public Conv2d(BufferRef out, BufferRef x, BufferRef k, int[] stride, int[] padding, Origin origin) {
+            this(out, x, k, stride, padding, List.of(), origin);
+        }
+    }
 
     record Conv2dGradInput(BufferRef out, BufferRef dy, BufferRef k, int[] stride, int[] padding, Origin origin) implements Kernel {}
 

@@ -12,8 +12,8 @@ public final class Kernels {
             case Kernel.Fused f -> List.of(f.out());
             case Kernel.FusedGroup g -> g.parts().stream().map(Kernel.Fused::out).toList();
             case Kernel.Reduce r -> List.of(r.out());
-            case Kernel.MatMul m -> List.of(m.out());
-            case Kernel.Conv2d c -> List.of(c.out());
+            case Kernel.MatMul m -> withEpilogue(m.out(), m.epilogue());
+            case Kernel.Conv2d c -> withEpilogue(c.out(), c.epilogue());
             case Kernel.Conv2dGradInput c -> List.of(c.out());
             case Kernel.Conv2dGradKernel c -> List.of(c.out());
             case Kernel.Pool2d p -> List.of(p.out());
@@ -41,12 +41,8 @@ public final class Kernels {
             case Kernel.Fused f -> loads(f.expr());
             case Kernel.FusedGroup g -> g.parts().stream().flatMap(f -> loads(f.expr()).stream()).toList();
             case Kernel.Reduce r -> loads(r.in());
-            case Kernel.MatMul m -> {
-                List<BufferRef> in = new ArrayList<>(List.of(m.a(), m.b()));
-                if (m.epilogue() != null) for (BufferRef r : loads(m.epilogue())) if (r.buffer() != m.out().buffer()) in.add(r);
-                yield in;
-            }
-            case Kernel.Conv2d c -> List.of(c.x(), c.k());
+            case Kernel.MatMul m -> epilogueReads(List.of(m.a(), m.b()), m.epilogue());
+            case Kernel.Conv2d c -> epilogueReads(List.of(c.x(), c.k()), c.epilogue());
             case Kernel.Conv2dGradInput c -> List.of(c.dy(), c.k());
             case Kernel.Conv2dGradKernel c -> List.of(c.x(), c.dy());
             case Kernel.Pool2d p -> List.of(p.x());
@@ -101,12 +97,11 @@ public final class Kernels {
         java.util.function.UnaryOperator<BufferRef> f = r -> r.buffer() == from ? new BufferRef(to, r.offset(), r.shape(), r.strides()) : r;
         return switch (k) {
             case Kernel.Fused x -> new Kernel.Fused(f.apply(x.out()), replace(x.expr(), f), x.origin());
-            case Kernel.FusedGroup x -> new Kernel.FusedGroup(x.parts().stream()
-                    .map(p -> new Kernel.Fused(f.apply(p.out()), replace(p.expr(), f), p.origin())).toList(), x.origin());
+            case Kernel.FusedGroup x -> new Kernel.FusedGroup(parts(x.parts(), f), x.origin());
             case Kernel.Reduce x -> new Kernel.Reduce(x.fn(), f.apply(x.out()), replace(x.in(), f), x.inShape(), x.axes(), x.origin());
-            case Kernel.MatMul x -> new Kernel.MatMul(f.apply(x.out()), f.apply(x.a()), f.apply(x.b()),
-                    x.epilogue() == null ? null : replace(x.epilogue(), f), x.origin());
-            case Kernel.Conv2d x -> new Kernel.Conv2d(f.apply(x.out()), f.apply(x.x()), f.apply(x.k()), x.stride(), x.padding(), x.origin());
+            case Kernel.MatMul x -> new Kernel.MatMul(f.apply(x.out()), f.apply(x.a()), f.apply(x.b()), parts(x.epilogue(), f), x.origin());
+            case Kernel.Conv2d x -> new Kernel.Conv2d(f.apply(x.out()), f.apply(x.x()), f.apply(x.k()), x.stride(), x.padding(),
+                    parts(x.epilogue(), f), x.origin());
             case Kernel.Conv2dGradInput x -> new Kernel.Conv2dGradInput(f.apply(x.out()), f.apply(x.dy()), f.apply(x.k()), x.stride(), x.padding(), x.origin());
             case Kernel.Conv2dGradKernel x -> new Kernel.Conv2dGradKernel(f.apply(x.out()), f.apply(x.x()), f.apply(x.dy()), x.stride(), x.padding(), x.origin());
             case Kernel.Pool2d x -> new Kernel.Pool2d(x.kind(), f.apply(x.out()), f.apply(x.x()), x.window(), x.stride(), x.padding(), x.origin());
@@ -125,6 +120,22 @@ public final class Kernels {
                     x.captures().stream().map(f).toList(), x.carryOut().stream().map(f).toList(), x.emitOut().stream().map(f).toList(),
                     x.reverse(), x.steps(), x.origin());
         };
+    }
+
+    private static List<Kernel.Fused> parts(List<Kernel.Fused> ps, java.util.function.UnaryOperator<BufferRef> f) {
+        return ps.stream().map(p -> new Kernel.Fused(f.apply(p.out()), replace(p.expr(), f), p.origin())).toList();
+    }
+
+    private static List<BufferRef> withEpilogue(BufferRef out, List<Kernel.Fused> epilogue) {
+        List<BufferRef> w = new ArrayList<>(List.of(out));
+        for (Kernel.Fused p : epilogue) w.add(p.out());
+        return w;
+    }
+
+    private static List<BufferRef> epilogueReads(List<BufferRef> operands, List<Kernel.Fused> epilogue) {
+        List<BufferRef> r = new ArrayList<>(operands);
+        for (Kernel.Fused p : epilogue) r.addAll(loads(p.expr()));
+        return r;
     }
 
     private static Expr replace(Expr e, java.util.function.UnaryOperator<BufferRef> f) {

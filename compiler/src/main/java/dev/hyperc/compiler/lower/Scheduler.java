@@ -68,8 +68,8 @@ public final class Scheduler {
             if (o.role() == Graph.Role.YIELD) yields.add(r);
         }
         writeBack(g, outputs);
-        fuseEpilogues(outputs);
         groupElementwise();
+        fuseEpilogues();
         long arena = MemoryPlan.place(buffers, kernels, outputs.values());
         return new Schedule(List.copyOf(buffersWithOffsets()), List.copyOf(kernels), inputs, params, states, outputs, constants,
                 bodyParams, yields, arena, batch, Map.copyOf(refs), Map.copyOf(noiseIds));
@@ -355,47 +355,39 @@ public final class Scheduler {
 
     private static BufferRef withBuffer(BufferRef r, int buffer) { return new BufferRef(buffer, r.offset(), r.shape(), r.strides()); }
 
-    // ---------------------------------------------------------------- GEMM epilogues
+    // ---------------------------------------------------------------- epilogues
 
     /**
-     * Folds an elementwise kernel into the matmul just before it when it is the only reader of the product and reads it
-     * element for element (the bias and activation of a dense layer): the matmul then writes the elementwise kernel's
-     * output directly, and the product's temporary disappears. Only for matrices (rank 2), with a dense output.
+     * Attaches the elementwise kernel (or group) right after a matrix product or a convolution to it as its epilogue
+     * when every part reads the product only at the element it writes and writes nothing the product reads: the
+     * backend then runs the parts on each block of the product as soon as it is final, while it is in cache (a dense or
+     * conv layer's bias and activation). The product keeps its own buffer, since the backward pass may read it.
      */
-    private void fuseEpilogues(Map<String, BufferRef> outputs) {
+    private void fuseEpilogues() {
         for (int i = 0; i + 1 < kernels.size(); i++) {
-            if (!(kernels.get(i) instanceof Kernel.MatMul m) || m.epilogue() != null || !(kernels.get(i + 1) instanceof Kernel.Fused f)) continue;
-            BufferRef t = m.out(), y = f.out();
-            if (t.rank() != 2 || !java.util.Arrays.equals(t.shape(), y.shape()) || !y.isContiguous() || y.buffer() == t.buffer()) continue;
-            if (buffers.get(t.buffer()).kind() != Buffer.Kind.TEMP || outputs.values().stream().anyMatch(o -> o.buffer() == t.buffer())) continue;
-            boolean elementwise = Kernels.loads(f.expr()).stream().filter(r -> r.buffer() == t.buffer()).allMatch(r -> r.equals(t));
-            boolean onlyReader = true;
-            for (int j = 0; j < kernels.size() && onlyReader; j++) {
-                if (j == i + 1) continue;
-                onlyReader = Kernels.reads(kernels.get(j)).stream().noneMatch(r -> r.buffer() == t.buffer());
-            }
-            // The epilogue must not read y (other than as the product) nor what the matmul reads being y.
-            boolean yClean = Kernels.loads(f.expr()).stream().noneMatch(r -> r.buffer() == y.buffer())
-                    && m.a().buffer() != y.buffer() && m.b().buffer() != y.buffer();
-            if (!elementwise || !onlyReader || !yClean) continue;
-            Expr epi = withRef(f.expr(), t, y);
-            kernels.set(i, new Kernel.MatMul(y, m.a(), m.b(), epi, m.origin()));
+            Kernel k = kernels.get(i), next = kernels.get(i + 1);
+            List<Kernel.Fused> parts = next instanceof Kernel.FusedGroup g ? g.parts() : next instanceof Kernel.Fused f ? List.of(f) : List.of();
+            if (parts.isEmpty()) continue;
+            Kernel fused = switch (k) {
+                case Kernel.MatMul m when m.epilogue().isEmpty() && m.out().rank() == 2 && m.out().isContiguous()
+                        && epilogueFits(m.out(), List.of(m.a(), m.b()), parts) -> new Kernel.MatMul(m.out(), m.a(), m.b(), parts, m.origin());
+                case Kernel.Conv2d c when c.epilogue().isEmpty() && epilogueFits(c.out(), List.of(c.x(), c.k()), parts) ->
+                        new Kernel.Conv2d(c.out(), c.x(), c.k(), c.stride(), c.padding(), parts, c.origin());
+                default -> null;
+            };
+            if (fused == null) continue;
+            kernels.set(i, fused);
             kernels.remove(i + 1);
         }
     }
 
-    /** e with every load of {@code from} replaced by a load of {@code to}. */
-    private static Expr withRef(Expr e, BufferRef from, BufferRef to) {
-        return switch (e) {
-            case Expr.Load l -> l.ref().equals(from) ? new Expr.Load(to) : l;
-            case Expr.Scalar s -> s;
-            case Expr.Noise n -> n;
-            case Expr.Unary u -> new Expr.Unary(u.fn(), withRef(u.x(), from, to));
-            case Expr.LeakyRelu l -> new Expr.LeakyRelu(l.alpha(), withRef(l.x(), from, to));
-            case Expr.Cast c -> new Expr.Cast(c.toInt(), withRef(c.x(), from, to));
-            case Expr.Binary b -> new Expr.Binary(b.fn(), withRef(b.a(), from, to), withRef(b.b(), from, to));
-            case Expr.Select s -> new Expr.Select(withRef(s.cond(), from, to), withRef(s.a(), from, to), withRef(s.b(), from, to));
-        };
+    private static boolean epilogueFits(BufferRef product, List<BufferRef> operands, List<Kernel.Fused> parts) {
+        for (Kernel.Fused p : parts) {
+            if (!java.util.Arrays.equals(p.out().shape(), product.shape()) || p.out().buffer() == product.buffer()) return false;
+            for (BufferRef r : Kernels.loads(p.expr())) if (r.buffer() == product.buffer() && !r.equals(product)) return false;
+            for (BufferRef o : operands) if (o.buffer() == p.out().buffer()) return false;
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- grouping

@@ -133,7 +133,13 @@ public final class CpuExecutor {
             s.run(seed);
             Kernel k = schedule.kernels().get(i);
             // A group names the part (and so the op and source line) whose output is not finite.
-            List<Kernel> parts = k instanceof Kernel.FusedGroup g ? List.copyOf(g.parts()) : List.of(k);
+            List<Kernel> parts = new ArrayList<>();
+            switch (k) {
+                case Kernel.FusedGroup g -> parts.addAll(g.parts());
+                case Kernel.MatMul m -> { parts.add(new Kernel.MatMul(m.out(), m.a(), m.b(), m.origin())); parts.addAll(m.epilogue()); }
+                case Kernel.Conv2d c -> { parts.add(new Kernel.Conv2d(c.out(), c.x(), c.k(), c.stride(), c.padding(), c.origin())); parts.addAll(c.epilogue()); }
+                default -> parts.add(k);
+            }
             for (Kernel part : parts) {
                 for (BufferRef w : dev.hyperc.compiler.lower.Kernels.writes(part)) {
                     Strided v = view(w);
@@ -144,10 +150,6 @@ public final class CpuExecutor {
                 }
             }
         }
-    }
-
-    private static void runGroup(FusedLoop[] loops, int from, int to, float[][] scratch, long seed) {
-        for (int c = from; c < to; c++) for (FusedLoop l : loops) l.run(c, c + 1, scratch, seed);
     }
 
     /** Thrown by {@link #runChecked} with the op and source position that first produced NaN or infinity. */
@@ -207,42 +209,20 @@ public final class CpuExecutor {
             case Kernel.FusedGroup g -> {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by
                 // the next while still in cache.
-                List<FusedLoop> loops = new ArrayList<>();
-                List<int[]> walks = new ArrayList<>();
-                for (Kernel.Fused f : g.parts()) {
-                    walks.add(view(f.out()).strides());
-                    for (BufferRef r : dev.hyperc.compiler.lower.Kernels.loads(f.expr())) walks.add(view(r).strides());
-                }
-                int nodes = 0;
-                for (Kernel.Fused f : g.parts()) {
-                    FusedLoop loop = new FusedLoop(view(f.out()), f.expr(), this::view, walks);
-                    loops.add(loop);
-                    nodes = Math.max(nodes, loop.nodeCount());
-                }
-                for (FusedLoop l : loops) {
-                    if (!l.sameUnits(loops.get(0))) throw new IllegalStateException("group parts coalesced differently: " + g);
-                }
-                int rows = loops.get(0).rows(), width = nodes;
-                long numel = g.parts().get(0).out().numel();
-                FusedLoop[] all = loops.toArray(new FusedLoop[0]);
-                yield step(name, o, seed -> {
-                    if (rows >= 2 && numel >= 8192) {
-                        pool.forChunks(rows, (t, a, b) -> runGroup(all, a, b, scratch.chunks(t, width), seed));
-                    } else {
-                        runGroup(all, 0, rows, scratch.chunks(0, width), seed);
-                    }
-                });
+                ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view, List.of());
+                int width = parts.width();
+                yield step(name, o, seed -> parts.run(pool, t -> scratch.chunks(t, width), seed));
             }
             case Kernel.Reduce r -> {
                 ReduceLoop loop = new ReduceLoop(r, this::view);
                 yield step(name, o, seed -> loop.run(seed, scratch, pool));
             }
             case Kernel.MatMul m -> {
-                if (m.epilogue() == null) {
+                if (m.epilogue().isEmpty()) {
                     Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool);
                     yield step(name, o, seed -> r.run());
                 }
-                GemmEpilogue epi = new GemmEpilogue(view(m.out()), m.epilogue(), this::view);
+                GemmEpilogue epi = new GemmEpilogue(m.epilogue(), this::view);
                 Runnable r = Dense.matmul(view(m.out()), view(m.a()), view(m.b()), pool, epi);
                 yield step("a matrix product with its elementwise epilogue", o, seed -> {
                     epi.seed = seed;
@@ -253,7 +233,17 @@ public final class CpuExecutor {
                 Strided out = view(c.out()), x = view(c.x()), kk = view(c.k());
                 var conv = Dense.conv(x, kk, c.stride(), c.padding());
                 float[] scratch = new float[conv.scratchSize(pool.threads())];
-                yield step(name, o, seed -> conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch));
+                if (c.epilogue().isEmpty()) {
+                    yield step(name, o, seed -> conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch));
+                }
+                // The direct convolution's output tiles are not exposed, so the epilogue runs right after it in the same
+                // step; conv outputs of the reference models fit in L2, where it finds them.
+                ElementwiseParts epi = new ElementwiseParts(c.epilogue(), this::view, List.of());
+                int width = epi.width();
+                yield step("a convolution with its elementwise epilogue", o, seed -> {
+                    conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch);
+                    epi.run(pool, t -> this.scratch.chunks(t, width), seed);
+                });
             }
             case Kernel.Conv2dGradInput c -> {
                 Strided out = view(c.out()), dy = view(c.dy()), kk = view(c.k());

@@ -97,6 +97,18 @@ class OpenClKernelTest {
 
     static Expr load(BufferRef r) { return new Expr.Load(r); }
 
+    /** product = a·b with epilogue u = product + bias (broadcast over rows), v = relu(u); checks product, u and v. */
+    static void epilogueCase(long m, long n, Function<B, BufferRef> a, Function<B, BufferRef> bOp) {
+        B b = new B();
+        BufferRef prod = b.out(m, n), u = b.out(m, n), v = b.out(m, n), bias = b.in(n);
+        List<Kernel.Fused> epi = List.of(
+                new Kernel.Fused(u, new Expr.Binary(Op.BinaryFn.ADD, load(prod), load(bias.broadcast(new long[] {m, n}))), O),
+                new Kernel.Fused(v, new Expr.Unary(Op.UnaryFn.RELU, load(u)), O));
+        Kernel k = new Kernel.MatMul(prod, a.apply(b), bOp.apply(b), epi, O);
+        b.kernels.add(k);
+        check(b, dev.hyperc.compiler.lower.Kernels.writes(k), 1e-4);
+    }
+
     @Test
     void fusedWithBroadcastTransposeAndSelect() {
         one(b -> {
@@ -162,20 +174,12 @@ class OpenClKernelTest {
         one(b -> new Kernel.MatMul(b.out(9, 21), b.in(33, 9).transpose(new int[] {1, 0}), b.in(33, 21), O)); // aᵀ·b
         one(b -> new Kernel.MatMul(b.out(3, 9, 19), b.in(3, 9, 11), b.in(11, 19).broadcast(new long[] {3, 11, 19}), O)); // broadcast batch
         one(b -> new Kernel.MatMul(b.out(2, 3, 5, 17), b.in(2, 1, 5, 6).broadcast(new long[] {2, 3, 5, 6}), b.in(3, 6, 17), O));
-        // With an epilogue (bias + relu, reading the product through the output itself), on every matmul path.
-        for (long[] mnk : new long[][] {{37, 45, 29}, {5, 3, 7}, {1, 40, 9}}) {
-            one(b -> {
-                long m = mnk[0], n = mnk[1], k = mnk[2];
-                BufferRef out = b.out(m, n), bias = b.in(n);
-                Expr epi = new Expr.Unary(Op.UnaryFn.RELU, new Expr.Binary(Op.BinaryFn.ADD, load(out), load(bias.broadcast(new long[] {m, n}))));
-                return new Kernel.MatMul(out, b.in(m, k), b.in(k, n), epi, O);
-            });
+        // With an epilogue (bias, then relu of the biased value: two parts, as a training step's dense layer has), on
+        // every matmul path; the epilogue outputs are compared too.
+        for (long[] mnk : new long[][] {{37, 45, 29}, {5, 3, 7}, {1, 40, 9}, {9, 1, 20}}) {
+            epilogueCase(mnk[0], mnk[1], b -> b.in(mnk[0], mnk[2]), b -> b.in(mnk[2], mnk[1]));
         }
-        one(b -> { // a·bᵀ dot path with an epilogue
-            BufferRef out = b.out(9, 21);
-            Expr epi = new Expr.Unary(Op.UnaryFn.TANH, load(out));
-            return new Kernel.MatMul(out, b.in(9, 33), b.in(21, 33).transpose(new int[] {1, 0}), epi, O);
-        });
+        epilogueCase(9, 21, b -> b.in(9, 33), b -> b.in(21, 33).transpose(new int[] {1, 0})); // a·bᵀ dot path
     }
 
     @Test
@@ -186,6 +190,12 @@ class OpenClKernelTest {
         one(b -> new Kernel.Conv2dGradInput(b.out(2, 3, 9, 7), b.in(2, 4, 5, 6), b.in(4, 3, 3, 2), s, p, O));
         one(b -> new Kernel.Conv2dGradKernel(b.out(4, 3, 3, 2), b.in(2, 3, 9, 7), b.in(2, 4, 5, 6), s, p, O));
         one(b -> new Kernel.Conv2d(b.out(2, 1, 4, 5, 6), b.in(2, 1, 3, 9, 7), b.in(2, 4, 3, 3, 2), s, p, O)); // grouped (per-sample kernels)
+        one(b -> { // with an epilogue: per-channel bias, then tanh
+            BufferRef y = b.out(2, 4, 5, 6), u = b.out(2, 4, 5, 6), bias = b.in(4);
+            BufferRef biasB = new BufferRef(bias.buffer(), bias.offset(), new long[] {2, 4, 5, 6}, new long[] {0, 1, 0, 0});
+            return new Kernel.Conv2d(y, b.in(2, 3, 9, 7), b.in(4, 3, 3, 2), s, p, List.of(
+                    new Kernel.Fused(u, new Expr.Unary(Op.UnaryFn.TANH, new Expr.Binary(Op.BinaryFn.ADD, load(y), load(biasB))), O)), O);
+        });
         int[] w = {2, 3}, ps = {2, 2}, pp = {0, 0, 1, 1};
         // x [2,3,7,9]: ho = (7-2)/2+1 = 3, wo = (9+2-3)/2+1 = 5
         for (Op.PoolKind kind : Op.PoolKind.values()) {
