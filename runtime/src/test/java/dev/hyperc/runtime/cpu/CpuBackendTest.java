@@ -29,9 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CPU backend against the f64 reference evaluator: a whole training step (forward, backward,
- * optimizer update) of each model, on an odd batch size, must give the same loss, metrics, updated
- * parameters and optimizer state within f32 tolerance.
+ * The CPU and OpenCL backends against the f64 reference evaluator: a whole training step (forward,
+ * backward, optimizer update) of each model, on an odd batch size, must give the same loss, metrics,
+ * updated parameters and optimizer state within f32 tolerance.
  */
 class CpuBackendTest {
     static Path root() {
@@ -45,9 +45,11 @@ class CpuBackendTest {
         return Stream.concat(small, Stream.of(root().resolve("models/kata.hyper"), root().resolve("models/multitask_mnist.hyper")));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("models")
-    void trainingStepMatchesReference(Path model) throws IOException {
+    /** A model's training step at batch 3 with random inputs and parameters, and the f64 reference's outputs for it. */
+    record Setup(String model, Schedule schedule, Map<String, float[]> params, Map<String, float[]> states,
+                 ReferenceEvaluator.Bindings bindings, Map<String, DTensor> expect) {}
+
+    static Setup setup(Path model) throws IOException {
         Compiler.Result r = Compiler.compile(SourceFile.read(model));
         assertTrue(r.ok(), () -> r.diagnostics().render());
         CompiledModel m = r.model().orElseThrow();
@@ -70,7 +72,7 @@ class CpuBackendTest {
             }
         }
         Schedule s = Scheduler.lower(step, batch);
-        // Both evaluators must see the same noise: give the reference the CPU backend's counter-based values.
+        // Every backend and the reference must see the same noise: give the reference the counter-based values.
         for (Map.Entry<Integer, Integer> nz : s.noiseStreams().entrySet()) {
             Node n = step.nodes().stream().filter(x -> x.results().get(0).id() == nz.getKey()).findFirst().orElseThrow();
             Op.Noise op = (Op.Noise) n.op();
@@ -84,21 +86,49 @@ class CpuBackendTest {
         Map<String, DTensor> expect = new LinkedHashMap<>();
         Map<Integer, DTensor> all = ReferenceEvaluator.runAll(step, b);
         for (Graph.Output o : step.outputs()) expect.put(o.role().text() + ":" + o.name(), all.get(o.value().id()));
-        try (Parallel pool = new Parallel(2)) {
-            CpuExecutor ex = new CpuExecutor(s, params, states, pool);
-            for (Map.Entry<String, BufferRef> in : s.inputs().entrySet()) ex.write(in.getValue(), toFloat(b.inputs().get(in.getKey())));
-            ex.run(1);
-            for (Map.Entry<String, DTensor> e : expect.entrySet()) {
-                float[] got = e.getKey().startsWith("update:") ? params.get(e.getKey().substring(7))
-                        : e.getKey().startsWith("state:") ? states.get(e.getKey().substring(6)) : ex.read(s.outputs().get(e.getKey()));
-                double[] want = e.getValue().data();
-                for (int i = 0; i < want.length; i++) {
-                    double tol = 2e-3 * Math.max(1, Math.abs(want[i]));
-                    int at = i;
-                    assertTrue(Math.abs(got[i] - want[i]) <= tol,
-                            () -> model.getFileName() + " " + e.getKey() + "[" + at + "]: cpu " + got[at] + " vs reference " + want[at]);
-                }
+        return new Setup(model.getFileName().toString(), s, params, states, b, expect);
+    }
+
+    /** Every output, updated parameter and state against the reference, within 2e-3 · max(1, |reference|). */
+    static void compare(Setup su, String backend, java.util.function.Function<String, float[]> read) {
+        for (Map.Entry<String, DTensor> e : su.expect().entrySet()) {
+            float[] got = e.getKey().startsWith("update:") ? su.params().get(e.getKey().substring(7))
+                    : e.getKey().startsWith("state:") ? su.states().get(e.getKey().substring(6)) : read.apply(e.getKey());
+            double[] want = e.getValue().data();
+            for (int i = 0; i < want.length; i++) {
+                double tol = 2e-3 * Math.max(1, Math.abs(want[i]));
+                int at = i;
+                assertTrue(Math.abs(got[i] - want[i]) <= tol,
+                        () -> su.model() + " " + e.getKey() + "[" + at + "]: " + backend + " " + got[at] + " vs reference " + want[at]);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void trainingStepMatchesReference(Path model) throws IOException {
+        Setup su = setup(model);
+        Schedule s = su.schedule();
+        try (Parallel pool = new Parallel(2)) {
+            CpuExecutor ex = new CpuExecutor(s, su.params(), su.states(), pool);
+            for (Map.Entry<String, BufferRef> in : s.inputs().entrySet()) ex.write(in.getValue(), toFloat(su.bindings().inputs().get(in.getKey())));
+            ex.run(1);
+            compare(su, "cpu", key -> ex.read(s.outputs().get(key)));
+        }
+    }
+
+    /** The same step on OpenCL against the f64 reference directly (not only against the CPU backend). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void openClTrainingStepMatchesReference(Path model) throws IOException {
+        dev.hyperc.runtime.opencl.Cl.Device device = dev.hyperc.runtime.opencl.OpenClTestAccess.device();
+        Setup su = setup(model);
+        Schedule s = su.schedule();
+        try (var ex = new dev.hyperc.runtime.opencl.OpenClExecutor(s, su.params(), su.states(), device, false)) {
+            for (Map.Entry<String, BufferRef> in : s.inputs().entrySet()) ex.write(in.getValue(), toFloat(su.bindings().inputs().get(in.getKey())));
+            ex.run(1);
+            ex.downloadState();
+            compare(su, "opencl", key -> ex.read(s.outputs().get(key)));
         }
     }
 
