@@ -3,16 +3,10 @@ package dev.hyperc.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hyperc.compiler.autodiff.GradCheck;
-import dev.hyperc.compiler.eval.DTensor;
-import dev.hyperc.compiler.ir.DType;
-import dev.hyperc.compiler.ir.Graph;
-import dev.hyperc.compiler.ir.Op;
 import dev.hyperc.runtime.opencl.OpenClTestAccess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,22 +24,7 @@ class SessionOpenClTest {
 
     /** Random inputs of the train graph's shapes (ids in range), fixed by seed. */
     static Map<String, HostTensor> batch(Model m, long batch, long seed) {
-        Graph train = m.ir().graph("train");
-        Map<String, HostTensor> in = new LinkedHashMap<>();
-        for (var e : GradCheck.randomInputs(train, batch, seed).inputs().entrySet()) {
-            DTensor t = e.getValue();
-            boolean ints = train.nodes().stream().anyMatch(n -> n.op() instanceof Op.Input i && i.name().equals(e.getKey()) && i.type().dtype() == DType.I32);
-            if (ints) {
-                int[] d = new int[t.numel()];
-                for (int i = 0; i < d.length; i++) d[i] = (int) t.data()[i];
-                in.put(e.getKey(), HostTensor.i32(t.shape(), d));
-            } else {
-                float[] d = new float[t.numel()];
-                for (int i = 0; i < d.length; i++) d[i] = (float) t.data()[i];
-                in.put(e.getKey(), HostTensor.f32(t.shape(), d));
-            }
-        }
-        return in;
+        return dev.hyperc.runtime.bench.ModelBench.syntheticInputs(m, batch, seed);
     }
 
     /** {@code steps} training steps on both backends with the same batches; the losses must agree step by step. */

@@ -29,12 +29,25 @@ public final class ModelBench {
     }
 
     public static Result run(Model model, int batch, int threads, dev.hyperc.runtime.Backend backend, double seconds, PrintStream log) {
-        Graph train = model.ir().graph("train");
-        var ref = GradCheck.randomInputs(train, batch, 1);
-        Map<String, HostTensor> in = new LinkedHashMap<>();
+        Map<String, HostTensor> in = syntheticInputs(model, batch, 1);
         // Examples per step is the batch size (models with S noise samples see S·B images; report per batch row).
         long examples = batch;
-        for (var e : ref.inputs().entrySet()) {
+        try (Session s = model.session(Session.Options.defaults().withSeed(1).withThreads(threads).withBackend(backend))) {
+            double trainSeconds = measure(() -> s.trainStep(in, 1e-3), seconds);
+            Map<String, HostTensor> predictIn = new LinkedHashMap<>(in);
+            double infer = measure(() -> s.predict(predictIn), seconds);
+            Result r = new Result(model.name(), batch, examples, examples / trainSeconds, examples / infer, threads, s.backend());
+            log.printf(Locale.ROOT, "%s on %s: batch %d, %d threads: train %.1f samples/s (%.2f ms/step), inference %.1f samples/s (%.2f ms/batch)%n",
+                    model.name(), s.backend(), batch, threads, r.trainSamplesPerSecond(), trainSeconds * 1e3, r.inferSamplesPerSecond(), infer * 1e3);
+            return r;
+        }
+    }
+
+    /** Random inputs of the train graph's shapes at a batch size (ids drawn below what they index), fixed by seed. */
+    public static Map<String, HostTensor> syntheticInputs(Model model, long batch, long seed) {
+        Graph train = model.ir().graph("train");
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        for (var e : GradCheck.randomInputs(train, batch, seed).inputs().entrySet()) {
             DTensor t = e.getValue();
             boolean ints = train.nodes().stream().anyMatch(n -> n.op() instanceof dev.hyperc.compiler.ir.Op.Input i
                     && i.name().equals(e.getKey()) && i.type().dtype() == DType.I32);
@@ -48,15 +61,7 @@ public final class ModelBench {
                 in.put(e.getKey(), HostTensor.f32(t.shape(), d));
             }
         }
-        try (Session s = model.session(Session.Options.defaults().withSeed(1).withThreads(threads).withBackend(backend))) {
-            double trainSeconds = measure(() -> s.trainStep(in, 1e-3), seconds);
-            Map<String, HostTensor> predictIn = new LinkedHashMap<>(in);
-            double infer = measure(() -> s.predict(predictIn), seconds);
-            Result r = new Result(model.name(), batch, examples, examples / trainSeconds, examples / infer, threads, s.backend());
-            log.printf(Locale.ROOT, "%s on %s: batch %d, %d threads: train %.1f samples/s (%.2f ms/step), inference %.1f samples/s (%.2f ms/batch)%n",
-                    model.name(), s.backend(), batch, threads, r.trainSamplesPerSecond(), trainSeconds * 1e3, r.inferSamplesPerSecond(), infer * 1e3);
-            return r;
-        }
+        return in;
     }
 
     /** Median seconds per call over rounds of about 1/5 of the budget each, after warm-up. */
