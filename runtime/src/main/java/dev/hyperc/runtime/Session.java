@@ -179,17 +179,13 @@ public final class Session implements AutoCloseable {
         }
         // On a device, replay the step on the CPU backend, which can check after every kernel. It works on the host
         // copies, which are put back afterwards: a finite CPU loss would otherwise update them behind the device's back.
-        syncHost();
-        Map<String, float[]> saved = new HashMap<>();
-        params.forEach((k, v) -> saved.put("p" + k, v.clone()));
-        states.forEach((k, v) -> saved.put("s" + k, v.clone()));
+        Map<String, float[]> saved = snapshot();
         try {
             Runner ex = cpuExecutor("step", step, in);
             bind(ex, in);
             ex.run(mix(options.seed(), Math.max(0, steps - 1)), true);
         } finally {
-            params.forEach((k, v) -> System.arraycopy(saved.get("p" + k), 0, v, 0, v.length));
-            states.forEach((k, v) -> { float[] o = saved.get("s" + k); if (o != null) System.arraycopy(o, 0, v, 0, v.length); });
+            restore(saved, steps);
         }
     }
 

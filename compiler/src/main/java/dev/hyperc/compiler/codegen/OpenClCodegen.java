@@ -363,31 +363,10 @@ public final class OpenClCodegen {
         Origin o = k.origin();
         kb.body.append("    // ").append(label).append('\n');
         switch (k) {
-            case Kernel.Fused f -> {
-                View out = sc.view(f.out());
-                long n = out.numel();
-                kb.gid(n);
-                kb.iter = out.shape;
-                String[] idx = kb.coords("gid", out.shape, "i");
-                String v = expr(kb, sc, f.expr(), idx, "gid");
-                kb.line(kb.ptr(out) + "[" + kb.at(out, idx, "gid") + "] = " + v + ";");
-                return kb.finish1(label, o, n);
-            }
-            case Kernel.FusedGroup g -> {
-                // Each work-item runs every part at its element in order; a part reads an earlier part's output only at
-                // this element, which this work-item has just written.
-                long n = 1;
-                for (long d : g.shape()) n *= d;
-                kb.gid(n);
-                kb.iter = g.shape();
-                String[] idx = kb.coords("gid", g.shape(), "i");
-                for (Kernel.Fused f : g.parts()) {
-                    View out = sc.view(f.out());
-                    String v = expr(kb, sc, f.expr(), idx, "gid");
-                    kb.line(kb.ptr(out) + "[" + kb.at(out, idx, "gid") + "] = " + v + ";");
-                }
-                return kb.finish1(label, o, n);
-            }
+            case Kernel.Fused f -> { return elementwise(kb, sc, List.of(f), label, o); }
+            // Each work-item runs every part at its element in order; a part reads an earlier part's output only at
+            // this element, which this work-item has just written.
+            case Kernel.FusedGroup g -> { return elementwise(kb, sc, g.parts(), label, o); }
             case Kernel.Reduce r -> { return reduce(kb, sc, r, label); }
             case Kernel.MatMul m -> { return matmul(kb, sc, m.epilogue(), sc.view(m.out()), sc.view(m.a()), sc.view(m.b()), label, o); }
             case Kernel.Conv2d c -> { return conv(kb, sc, c.out(), c.x(), c.k(), c.stride(), c.padding(), 0, c.epilogue(), label, o); }
@@ -682,17 +661,10 @@ public final class OpenClCodegen {
                 kb.line("float acc[" + WO + "];");
                 kb.line("for (int ox = 0; ox < " + WO + "; ox++) acc[ox] = 0.0f;");
                 kb.line("for (int c = 0; c < " + C + "; c++) {");
-                for (int ky = 0; ky < KH; ky++) {
-                    kb.line("  { const int iy = oy * " + sy + " + " + (ky - py) + ";");
-                    kb.line("    if (iy >= 0 && iy < " + H + ") { __global const float* xr = " + xRow + ";");
-                    for (int kx = 0; kx < KW; kx++) {
-                        long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
-                        if (lo >= hi) continue;
-                        kb.line("      { const float w = " + kTap.replace("KY", "" + ky).replace("KX", "" + kx) + ";");
-                        kb.line("        for (int ox = " + lo + "; ox < " + hi + "; ox++) acc[ox] = fma(xr[ox * " + sx + " + " + (kx - px) + "], w, acc[ox]); }");
-                    }
-                    kb.line("    } }");
-                }
+                inputRowTaps(kb, KH, KW, sy, sx, py, px, H, W, WO, xRow, (ky, kx, lo, hi) -> {
+                    kb.line("      { const float w = " + kTap.replace("KY", "" + ky).replace("KX", "" + kx) + ";");
+                    kb.line("        for (int ox = " + lo + "; ox < " + hi + "; ox++) acc[ox] = fma(xr[ox * " + sx + " + " + (kx - px) + "], w, acc[ox]); }");
+                });
                 kb.line("}");
                 kb.line("__global float* yr = " + yRow + ";");
                 kb.line("for (int ox = 0; ox < " + WO + "; ox++) yr[ox] = acc[ox];");
@@ -741,18 +713,11 @@ public final class OpenClCodegen {
                 kb.line("for (int t = 0; t < " + (KH * KW) + "; t++) for (int ox = 0; ox < " + WO + "; ox++) part[t][ox] = 0.0f;");
                 kb.line("for (int img = 0; img < " + N + "; img++) for (int oy = 0; oy < " + HO + "; oy++) {");
                 kb.line("  __global const float* yr = " + yRow + ";");
-                for (int ky = 0; ky < KH; ky++) {
-                    kb.line("  { const int iy = oy * " + sy + " + " + (ky - py) + ";");
-                    kb.line("    if (iy >= 0 && iy < " + H + ") { __global const float* xr = " + xRow + ";");
-                    for (int kx = 0; kx < KW; kx++) {
-                        long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
-                        if (lo >= hi) continue;
-                        int t = (int) (ky * KW + kx);
-                        kb.line("      for (int ox = " + lo + "; ox < " + hi + "; ox++) part[" + t + "][ox] = fma(yr[ox], xr[ox * " + sx + " + " + (kx - px)
-                                + "], part[" + t + "][ox]);");
-                    }
-                    kb.line("    } }");
-                }
+                inputRowTaps(kb, KH, KW, sy, sx, py, px, H, W, WO, xRow, (ky, kx, lo, hi) -> {
+                    long t = ky * KW + kx;
+                    kb.line("      for (int ox = " + lo + "; ox < " + hi + "; ox++) part[" + t + "][ox] = fma(yr[ox], xr[ox * " + sx + " + " + (kx - px)
+                            + "], part[" + t + "][ox]);");
+                });
                 kb.line("}");
                 for (int ky = 0; ky < KH; ky++) {
                     for (int kx = 0; kx < KW; kx++) {
@@ -764,6 +729,28 @@ public final class OpenClCodegen {
             }
         }
         return kb.finish1(label, o, total);
+    }
+
+    /** Emits the code of one kernel tap (ky, kx) over output columns [lo, hi), with {@code xr} the input row it reads. */
+    @FunctionalInterface
+    private interface Tap {
+        void emit(long ky, long kx, long lo, long hi);
+    }
+
+    /**
+     * For each kernel row ky whose input row iy = oy·s − p + ky is inside the image, binds {@code xr} to that row and emits
+     * every tap with a non-empty column range: the loop nest the forward and kernel-gradient row convolutions share.
+     */
+    private static void inputRowTaps(KB kb, long KH, long KW, int sy, int sx, int py, int px, long H, long W, long WO, String xRow, Tap tap) {
+        for (long ky = 0; ky < KH; ky++) {
+            kb.line("  { const int iy = oy * " + sy + " + " + (ky - py) + ";");
+            kb.line("    if (iy >= 0 && iy < " + H + ") { __global const float* xr = " + xRow + ";");
+            for (long kx = 0; kx < KW; kx++) {
+                long lo = tapLo(kx, px, sx), hi = tapHi(kx, px, sx, W, WO);
+                if (lo < hi) tap.emit(ky, kx, lo, hi);
+            }
+            kb.line("    } }");
+        }
     }
 
     /** First output column whose input column ox·s − p + kx is not left of the image. */
@@ -838,13 +825,24 @@ public final class OpenClCodegen {
         kb.line("}");
     }
 
-    /** Stores every part at coordinates idx (flat index {@code flat} for noise). */
+    /** Stores every part at coordinates idx (flat index {@code flat}, for noise and dense operands of a fused kernel). */
     private void parts(KB kb, Scope sc, List<Kernel.Fused> epi, String[] idx, String flat) {
         for (Kernel.Fused f : epi) {
             View out = sc.view(f.out());
             String v = expr(kb, sc, f.expr(), idx, flat);
-            kb.line(kb.ptr(out) + "[" + kb.at(out, idx) + "] = " + v + ";");
+            kb.line(kb.ptr(out) + "[" + kb.at(out, idx, flat) + "] = " + v + ";");
         }
+    }
+
+    /** Elementwise parts over one shape, one work-item per element. */
+    private Launch elementwise(KB kb, Scope sc, List<Kernel.Fused> ps, String label, Origin o) {
+        long[] shape = ps.get(0).out().shape();
+        long n = 1;
+        for (long d : shape) n *= d;
+        kb.gid(n);
+        kb.iter = shape;
+        parts(kb, sc, ps, kb.coords("gid", shape, "i"), "gid");
+        return kb.finish1(label, o, n);
     }
 
     private Launch matmul(KB kb, Scope sc, List<Kernel.Fused> epi, View c, View a, View b, String label, Origin o) {

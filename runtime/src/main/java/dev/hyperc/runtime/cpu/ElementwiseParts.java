@@ -15,7 +15,7 @@ import java.util.function.Function;
  */
 final class ElementwiseParts {
     private final FusedLoop[] loops;
-    private final int width;
+    private final int width, operands;
     private final long numel;
 
     /** {@code extraWalks}: more stride vectors that must keep their axes apart (e.g. rows and columns of a product). */
@@ -26,18 +26,23 @@ final class ElementwiseParts {
             for (BufferRef r : Kernels.loads(f.expr())) walks.add(bind.apply(r).strides());
         }
         loops = new FusedLoop[parts.size()];
-        int w = 0;
+        int w = 0, ops = 0;
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new FusedLoop(bind.apply(parts.get(i).out()), parts.get(i).expr(), bind, walks);
             w = Math.max(w, loops[i].nodeCount());
+            ops = Math.max(ops, loops[i].operandCount());
             if (!loops[i].sameUnits(loops[0])) throw new IllegalStateException("parts coalesced differently: " + parts);
         }
         width = w;
+        operands = ops;
         numel = parts.get(0).out().numel();
     }
 
     /** Scratch slots a thread needs. */
     int width() { return width; }
+
+    /** Length of the int scratch {@link #rect} needs. */
+    int operands() { return operands; }
 
     /** All elements, split over the pool's threads when large enough. */
     void run(Parallel pool, java.util.function.IntFunction<float[][]> scratchOfThread, long seed) {
@@ -47,18 +52,19 @@ final class ElementwiseParts {
     }
 
     private void units(int from, int to, float[][] scratch, long seed) {
-        for (int u = from; u < to; u++) for (FusedLoop l : loops) l.run(u, u + 1, scratch, seed);
+        int[] rowBase = new int[operands];
+        for (int u = from; u < to; u++) for (FusedLoop l : loops) l.runUnit(u, scratch, rowBase, seed);
     }
 
     /** Whether {@link #rect} can address (row, column) of a matrix. */
     boolean hasRows() { return loops[0].hasRows(); }
 
-    /** Rows [i0, i1), columns [j0, j1) of a matrix-shaped index space, on the calling thread. */
-    void rect(int i0, int i1, int j0, int j1, float[][] scratch, long seed) {
+    /** Rows [i0, i1), columns [j0, j1) of a matrix-shaped index space, on the calling thread; rowBase: {@link #operands()} ints. */
+    void rect(int i0, int i1, int j0, int j1, float[][] scratch, int[] rowBase, long seed) {
         for (int i = i0; i < i1; i++) {
             for (int j = j0; j < j1; j += FusedLoop.CHUNK) {
                 int len = Math.min(FusedLoop.CHUNK, j1 - j);
-                for (FusedLoop l : loops) l.runSpan(i, j, len, scratch, seed);
+                for (FusedLoop l : loops) l.runSpan(i, j, len, scratch, rowBase, seed);
             }
         }
     }

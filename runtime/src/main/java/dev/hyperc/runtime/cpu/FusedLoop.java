@@ -132,41 +132,37 @@ final class FusedLoop {
 
     /** Evaluates work units [from, to); {@code scratch} holds one CHUNK-sized array per node. */
     void run(int from, int to, float[][] scratch, long seed) {
-        int per = chunksPerRow();
-        int[] rowBase = new int[bases.length];
-        int lastRow = -1;
-        for (int unit = from; unit < to; unit++) {
-            int row = unit / per, c0 = (unit % per) * CHUNK;
-            if (row != lastRow) {
-                rowBases(row, rowBase);
-                lastRow = row;
-            }
-            span(row, c0, Math.min(CHUNK, shape[shape.length - 1] - c0), rowBase, scratch, seed);
-        }
+        int[] rowBase = new int[operandCount()];
+        for (int unit = from; unit < to; unit++) runUnit(unit, scratch, rowBase, seed);
+    }
+
+    /** Offsets per operand a caller keeps to evaluate units or spans without allocating. */
+    int operandCount() { return bases.length; }
+
+    /** Evaluates work unit {@code unit}; {@code rowBase} is scratch of at least {@link #operandCount()} ints. */
+    void runUnit(int unit, float[][] scratch, int[] rowBase, long seed) {
+        int per = chunksPerRow(), row = unit / per, c0 = (unit % per) * CHUNK;
+        rowBases(row, rowBase);
+        span(row, c0, Math.min(CHUNK, shape[shape.length - 1] - c0), rowBase, scratch, seed);
     }
 
     /** Whether the index space kept the output's two axes apart, so {@link #runSpan} can address (row, column). */
     boolean hasRows() { return shape.length == 2; }
 
-    /** Evaluates row {@code row}, columns [c0, c0 + len) with len ≤ {@value #CHUNK}. */
-    void runSpan(int row, int c0, int len, float[][] scratch, long seed) {
-        int[] rowBase = new int[bases.length];
+    /** Evaluates row {@code row}, columns [c0, c0 + len) with len ≤ {@value #CHUNK}; {@code rowBase} as for {@link #runUnit}. */
+    void runSpan(int row, int c0, int len, float[][] scratch, int[] rowBase, long seed) {
         rowBases(row, rowBase);
         span(row, c0, len, rowBase, scratch, seed);
     }
 
-    /** Offsets of row {@code row} (a multi-index over the outer axes) in every operand. */
+    /** Offsets of row {@code row} (a multi-index over the outer axes, innermost outer axis first) in every operand. */
     private void rowBases(int row, int[] rowBase) {
+        for (int o = 0; o < bases.length; o++) rowBase[o] = bases[o];
         int r = row;
-        int[] idx = new int[Math.max(1, shape.length - 1)];
         for (int k = shape.length - 2; k >= 0; k--) {
-            idx[k] = r % shape[k];
+            int i = r % shape[k];
             r /= shape[k];
-        }
-        for (int o = 0; o < bases.length; o++) {
-            int b = bases[o];
-            for (int k = 0; k < shape.length - 1; k++) b += idx[k] * strides[o][k];
-            rowBase[o] = b;
+            for (int o = 0; o < bases.length; o++) rowBase[o] += i * strides[o][k];
         }
     }
 

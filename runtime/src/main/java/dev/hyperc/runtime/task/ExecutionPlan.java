@@ -72,7 +72,10 @@ public final class ExecutionPlan implements AutoCloseable {
     }
 
     public Cl.Device device() {
-        if (device == null) device = Cl.preferredDevice().value().orElseThrow(() -> new OpenClError(Cl.preferredDevice().reason()));
+        if (device == null) {
+            Cl.Result<Cl.Device> d = Cl.preferredDevice();
+            device = d.value().orElseThrow(() -> new OpenClError(d.reason()));
+        }
         return device;
     }
 

@@ -29,7 +29,7 @@ public final class ClProfileMain {
                 System.out.printf("%s (profile %s): %d kernels, %.2f ms per step%n", m.name(), profile, ex.kernelCount(), (System.nanoTime() - t) / 1e6 / n);
                 if (profile) {
                     double total = ex.profileByKernel().values().stream().mapToDouble(Double::doubleValue).sum();
-                    System.out.printf("  device time %.2f ms per step%n", total / (n + 5) * (n + 5));
+                    System.out.printf("  device time %.2f ms per step%n", total);
                     ex.profileByKernel().entrySet().stream().limit(25).forEach(e -> System.out.printf("    %-70s %8.3f ms%n", e.getKey(), e.getValue()));
                 }
             }
