@@ -197,12 +197,12 @@ public final class CpuExecutor {
             case Kernel.Fused f -> {
                 FusedLoop loop = new FusedLoop(view(f.out()), f.expr(), this::view);
                 int rows = loop.rows();
-                int nodes = loop.nodeCount();
+                int nodes = loop.nodeCount(), ops = loop.operandCount();
                 yield step(name, o, seed -> {
                     if (rows >= 2 && f.out().numel() >= 8192) {
-                        pool.forChunks(rows, (t, a, b) -> loop.run(a, b, scratch.chunks(t, nodes), seed));
+                        pool.forChunks(rows, (t, a, b) -> loop.run(a, b, scratch.frame(t, nodes, ops), seed));
                     } else {
-                        loop.run(0, rows, scratch.chunks(0, nodes), seed);
+                        loop.run(0, rows, scratch.frame(0, nodes, ops), seed);
                     }
                 });
             }
@@ -210,8 +210,8 @@ public final class CpuExecutor {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by
                 // the next while still in cache.
                 ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view, List.of());
-                int width = parts.width();
-                yield step(name, o, seed -> parts.run(pool, t -> scratch.chunks(t, width), seed));
+                int width = parts.width(), ops = parts.operands();
+                yield step(name, o, seed -> parts.run(pool, t -> scratch.frame(t, width, ops), seed));
             }
             case Kernel.Reduce r -> {
                 ReduceLoop loop = new ReduceLoop(r, this::view);
@@ -239,10 +239,10 @@ public final class CpuExecutor {
                 // The direct convolution's output tiles are not exposed, so the epilogue runs right after it in the same
                 // step; conv outputs of the reference models fit in L2, where it finds them.
                 ElementwiseParts epi = new ElementwiseParts(c.epilogue(), this::view, List.of());
-                int width = epi.width();
+                int width = epi.width(), ops = epi.operands();
                 yield step("a convolution with its elementwise epilogue", o, seed -> {
                     conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch);
-                    epi.run(pool, t -> this.scratch.chunks(t, width), seed);
+                    epi.run(pool, t -> this.scratch.frame(t, width, ops), seed);
                 });
             }
             case Kernel.Conv2dGradInput c -> {
@@ -329,19 +329,19 @@ public final class CpuExecutor {
         };
     }
 
-    /** Per-thread scratch arrays, allocated once. */
+    /** Per-thread frames for elementwise loops, allocated on first use and grown at most until every kernel has run once. */
     static final class ScratchPool {
-        private final float[][][] chunks;
+        private final FusedLoop.Frame[] frames;
 
-        ScratchPool(int threads) { chunks = new float[threads][][]; }
+        ScratchPool(int threads) { frames = new FusedLoop.Frame[threads]; }
 
-        float[][] chunks(int thread, int nodes) {
-            float[][] c = chunks[thread];
-            if (c == null || c.length < nodes) {
-                c = new float[Math.max(nodes, 8)][FusedLoop.CHUNK];
-                chunks[thread] = c;
+        FusedLoop.Frame frame(int thread, int nodes, int operands) {
+            FusedLoop.Frame f = frames[thread];
+            if (f == null || !f.fits(nodes, operands)) {
+                f = new FusedLoop.Frame(Math.max(nodes, 8), Math.max(operands, 8));
+                frames[thread] = f;
             }
-            return c;
+            return f;
         }
     }
 }

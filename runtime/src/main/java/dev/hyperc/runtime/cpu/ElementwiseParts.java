@@ -41,34 +41,36 @@ final class ElementwiseParts {
     /** Scratch slots a thread needs. */
     int width() { return width; }
 
-    /** Length of the int scratch {@link #rect} needs. */
+    /** Operands of the part with the most. */
     int operands() { return operands; }
 
+    /** A frame big enough for every part. */
+    FusedLoop.Frame newFrame() { return new FusedLoop.Frame(width, operands); }
+
     /** All elements, split over the pool's threads when large enough. */
-    void run(Parallel pool, java.util.function.IntFunction<float[][]> scratchOfThread, long seed) {
+    void run(Parallel pool, java.util.function.IntFunction<FusedLoop.Frame> frameOfThread, long seed) {
         int rows = loops[0].rows();
-        if (rows >= 2 && numel >= 8192) pool.forChunks(rows, (t, a, b) -> units(a, b, scratchOfThread.apply(t), seed));
-        else units(0, rows, scratchOfThread.apply(0), seed);
+        if (rows >= 2 && numel >= 8192) pool.forChunks(rows, (t, a, b) -> units(a, b, frameOfThread.apply(t), seed));
+        else units(0, rows, frameOfThread.apply(0), seed);
     }
 
-    private void units(int from, int to, float[][] scratch, long seed) {
-        int[] rowBase = new int[operands];
-        for (int u = from; u < to; u++) for (FusedLoop l : loops) l.runUnit(u, scratch, rowBase, seed);
+    private void units(int from, int to, FusedLoop.Frame f, long seed) {
+        for (int u = from; u < to; u++) for (FusedLoop l : loops) l.runUnit(u, f, seed);
     }
 
     /** Whether {@link #rect} can address (row, column) of a matrix. */
     boolean hasRows() { return loops[0].hasRows(); }
 
-    /** Rows [i0, i1), columns [j0, j1) of a matrix-shaped index space, on the calling thread; rowBase: {@link #operands()} ints. */
-    void rect(int i0, int i1, int j0, int j1, float[][] scratch, int[] rowBase, long seed) {
+    /** Rows [i0, i1), columns [j0, j1) of a matrix-shaped index space, on the calling thread. */
+    void rect(int i0, int i1, int j0, int j1, FusedLoop.Frame f, long seed) {
         for (int i = i0; i < i1; i++) {
             for (int j = j0; j < j1; j += FusedLoop.CHUNK) {
                 int len = Math.min(FusedLoop.CHUNK, j1 - j);
-                for (FusedLoop l : loops) l.runSpan(i, j, len, scratch, rowBase, seed);
+                for (FusedLoop l : loops) l.runSpan(i, j, len, f, seed);
             }
         }
     }
 
     /** Every element on the calling thread, part after part. */
-    void all(float[][] scratch, long seed) { units(0, loops[0].rows(), scratch, seed); }
+    void all(FusedLoop.Frame f, long seed) { units(0, loops[0].rows(), f, seed); }
 }

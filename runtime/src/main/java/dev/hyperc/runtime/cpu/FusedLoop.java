@@ -2,20 +2,35 @@ package dev.hyperc.runtime.cpu;
 
 import dev.hyperc.compiler.ir.Init;
 import dev.hyperc.compiler.ir.Op;
+import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Expr;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Runs a fused elementwise kernel. The output's index space is coalesced (adjacent axes merge where
  * every operand walks them contiguously), then split into rows along the last axis; each row is
- * evaluated in chunks, node by node, over small scratch arrays, so each operator is a tight loop the
- * JIT vectorises rather than a virtual call per element.
+ * evaluated in spans of up to {@value #CHUNK} elements, node by node, each node one vector loop
+ * ({@link ElementwiseOps}), so an operator costs a tight loop rather than a call per element.
+ *
+ * <p>Three things keep memory traffic down, since these loops are memory-bound (Adam over a generator head):
+ * <ul>
+ *   <li>a node that is constant along the row (a stride-0 load, a constant, anything computed only from
+ *       those) is <em>uniform</em>: evaluated once per span as a scalar and broadcast in its consumers;</li>
+ *   <li>a select on a uniform condition evaluates only the branch it takes, and passes that branch's
+ *       result on without a copy (the guarded optimizer update: usually "take the new value");</li>
+ *   <li>a unit-stride load is read in place rather than copied into scratch, and the root writes
+ *       straight into the output when the output is unit-stride.</li>
+ * </ul>
+ * Every vector operation used is exactly rounded (add, mul, div, sqrt, min/max, compare), so results do
+ * not depend on whether the JIT has compiled the Vector API intrinsics yet; transcendentals stay scalar
+ * {@link Math} calls for the same reason.
  */
 final class FusedLoop {
     static final int CHUNK = 512;
 
-    /** A compiled node: evaluates a chunk into its slot. */
+    /** A compiled node. */
     private sealed interface Node permits Load, Const, Un, Leaky, Bin, Sel, CastI, Rand {}
 
     private record Load(int operand) implements Node {}
@@ -34,16 +49,43 @@ final class FusedLoop {
 
     private record Rand(Init.Distribution dist, float a, float b, int stream) implements Node {}
 
+    /**
+     * One thread's working memory: a scratch span per node, and where each node's value of the current span lives
+     * (an array and offset, or a scalar for uniform nodes). Allocated once per thread and reused.
+     */
+    static final class Frame {
+        final float[][] chunk;
+        final float[][] arr;
+        final int[] off;
+        final float[] uv;
+        final int[] rowBase;
+
+        Frame(int nodes, int operands) {
+            int n = Math.max(1, nodes);
+            chunk = new float[n][CHUNK];
+            arr = new float[n][];
+            off = new int[n];
+            uv = new float[n];
+            rowBase = new int[Math.max(1, operands)];
+        }
+
+        boolean fits(int nodes, int operands) { return chunk.length >= nodes && rowBase.length >= operands; }
+    }
+
     private final Strided out;
     private final List<Strided> loads = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private final int root;
-    /** Coalesced index space: shape and per-operand strides (operand -1 = the output). */
+    /** Coalesced index space: shape and per-operand strides (operand 0 = the output, then the loads). */
     private final int[] shape;
     private final int[][] strides;
     private final int[] bases;
+    /** Per node: constant along a row, so computed once per span. */
+    private final boolean[] uniform;
+    /** Per load: read in place (unit stride, and not overlapping the output at other elements). */
+    private final boolean[] inPlace;
 
-    FusedLoop(Strided out, Expr expr, java.util.function.Function<dev.hyperc.compiler.lower.BufferRef, Strided> bind) {
+    FusedLoop(Strided out, Expr expr, Function<BufferRef, Strided> bind) {
         this(out, expr, bind, List.of());
     }
 
@@ -52,7 +94,7 @@ final class FusedLoop {
      * not walk them contiguously. The parts of a {@link dev.hyperc.compiler.lower.Kernel.FusedGroup} pass each other's
      * strides, so they all coalesce to one index space and work unit u means the same elements in every part.
      */
-    FusedLoop(Strided out, Expr expr, java.util.function.Function<dev.hyperc.compiler.lower.BufferRef, Strided> bind, List<int[]> alsoWalk) {
+    FusedLoop(Strided out, Expr expr, Function<BufferRef, Strided> bind, List<int[]> alsoWalk) {
         this.out = out;
         this.root = compile(expr, bind);
         int rank = out.rank();
@@ -92,9 +134,43 @@ final class FusedLoop {
         bases = new int[ops];
         bases[0] = out.base();
         for (int i = 0; i < loads.size(); i++) bases[i + 1] = loads.get(i).base();
+        int last = shape.length - 1;
+        inPlace = new boolean[loads.size()];
+        for (int i = 0; i < inPlace.length; i++) inPlace[i] = strides[i + 1][last] == 1 && !overlapsOutputElsewhere(loads.get(i));
+        uniform = new boolean[nodes.size()];
+        for (int i = 0; i < uniform.length; i++) {
+            uniform[i] = switch (nodes.get(i)) {
+                case Load l -> strides[l.operand() + 1][last] == 0;
+                case Const c -> true;
+                case Un u -> uniform[u.x()];
+                case Leaky l -> uniform[l.x()];
+                case Bin b -> uniform[b.a()] && uniform[b.b()];
+                case Sel s -> uniform[s.c()] && uniform[s.a()] && uniform[s.b()];
+                case CastI c -> uniform[c.x()];
+                case Rand r -> false;
+            };
+        }
     }
 
-    private int compile(Expr e, java.util.function.Function<dev.hyperc.compiler.lower.BufferRef, Strided> bind) {
+    /**
+     * Whether a load may see elements of the output other than the one being written. Writing the root straight into
+     * the output is only safe when every in-place operand sharing its memory reads exactly the element written (an
+     * in-place update); anything else is copied into scratch first, before any element of the span is written.
+     */
+    private boolean overlapsOutputElsewhere(Strided load) {
+        if (load.data() != out.data()) return false;
+        if (load.base() == out.base() && java.util.Arrays.equals(load.strides(), out.strides())) return false;
+        long lo1 = load.base(), hi1 = extent(load), lo2 = out.base(), hi2 = extent(out);
+        return lo1 < hi2 && lo2 < hi1;
+    }
+
+    private static long extent(Strided s) {
+        long last = s.base();
+        for (int i = 0; i < s.rank(); i++) last += (long) (s.shape()[i] - 1) * Math.max(0, s.strides()[i]);
+        return last + 1;
+    }
+
+    private int compile(Expr e, Function<BufferRef, Strided> bind) {
         Node n = switch (e) {
             case Expr.Load l -> {
                 loads.add(bind.apply(l.ref()));
@@ -130,29 +206,31 @@ final class FusedLoop {
 
     private int chunksPerRow() { return (shape[shape.length - 1] + CHUNK - 1) / CHUNK; }
 
-    /** Evaluates work units [from, to); {@code scratch} holds one CHUNK-sized array per node. */
-    void run(int from, int to, float[][] scratch, long seed) {
-        int[] rowBase = new int[operandCount()];
-        for (int unit = from; unit < to; unit++) runUnit(unit, scratch, rowBase, seed);
+    /** A frame big enough for this loop. */
+    Frame newFrame() { return new Frame(nodeCount(), operandCount()); }
+
+    /** Evaluates work units [from, to). */
+    void run(int from, int to, Frame f, long seed) {
+        for (int unit = from; unit < to; unit++) runUnit(unit, f, seed);
     }
 
-    /** Offsets per operand a caller keeps to evaluate units or spans without allocating. */
+    /** Offsets per operand a frame keeps. */
     int operandCount() { return bases.length; }
 
-    /** Evaluates work unit {@code unit}; {@code rowBase} is scratch of at least {@link #operandCount()} ints. */
-    void runUnit(int unit, float[][] scratch, int[] rowBase, long seed) {
+    /** Evaluates work unit {@code unit}. */
+    void runUnit(int unit, Frame f, long seed) {
         int per = chunksPerRow(), row = unit / per, c0 = (unit % per) * CHUNK;
-        rowBases(row, rowBase);
-        span(row, c0, Math.min(CHUNK, shape[shape.length - 1] - c0), rowBase, scratch, seed);
+        rowBases(row, f.rowBase);
+        span(row, c0, Math.min(CHUNK, shape[shape.length - 1] - c0), f, seed);
     }
 
     /** Whether the index space kept the output's two axes apart, so {@link #runSpan} can address (row, column). */
     boolean hasRows() { return shape.length == 2; }
 
-    /** Evaluates row {@code row}, columns [c0, c0 + len) with len ≤ {@value #CHUNK}; {@code rowBase} as for {@link #runUnit}. */
-    void runSpan(int row, int c0, int len, float[][] scratch, int[] rowBase, long seed) {
-        rowBases(row, rowBase);
-        span(row, c0, len, rowBase, scratch, seed);
+    /** Evaluates row {@code row}, columns [c0, c0 + len) with len ≤ {@value #CHUNK}. */
+    void runSpan(int row, int c0, int len, Frame f, long seed) {
+        rowBases(row, f.rowBase);
+        span(row, c0, len, f, seed);
     }
 
     /** Offsets of row {@code row} (a multi-index over the outer axes, innermost outer axis first) in every operand. */
@@ -166,81 +244,147 @@ final class FusedLoop {
         }
     }
 
-    private void span(int row, int c0, int len, int[] rowBase, float[][] scratch, long seed) {
+    private void span(int row, int c0, int len, Frame f, long seed) {
         long flat0 = (long) row * shape[shape.length - 1] + c0;
-        for (int i = 0; i < nodes.size(); i++) eval(i, nodes.get(i), scratch, len, rowBase, c0, flat0, seed);
-        float[] res = scratch[root];
-        int os = strides[0][shape.length - 1];
-        int ob = rowBase[0] + c0 * os;
+        int last = shape.length - 1;
+        int os = strides[0][last];
+        int ob = f.rowBase[0] + c0 * os;
         float[] dst = out.data();
-        if (os == 1) System.arraycopy(res, 0, dst, ob, len);
-        else for (int j = 0; j < len; j++) dst[ob + j * os] = res[j];
+        if (uniform[root]) {
+            float v = scalar(root, f, c0);
+            if (os == 1) java.util.Arrays.fill(dst, ob, ob + len, v);
+            else for (int j = 0; j < len; j++) dst[ob + j * os] = v;
+            return;
+        }
+        if (os == 1 && computes(root, f, c0)) {
+            compute(root, dst, ob, len, f, c0, flat0, seed);
+            return;
+        }
+        resolve(root, len, f, c0, flat0, seed);
+        float[] res = f.arr[root];
+        int ro = f.off[root];
+        if (os == 1) {
+            if (res != dst || ro != ob) System.arraycopy(res, ro, dst, ob, len);
+        } else {
+            for (int j = 0; j < len; j++) dst[ob + j * os] = res[ro + j];
+        }
     }
 
-    private void eval(int slot, Node n, float[][] s, int len, int[] rowBase, int c0, long flat0, long seed) {
-        float[] y = s[slot];
-        switch (n) {
+    /** Whether node i's value is computed by an operation (rather than read in place or passed on from a branch). */
+    private boolean computes(int i, Frame f, int c0) {
+        return switch (nodes.get(i)) {
+            case Load l -> !inPlace[l.operand()];
+            case Sel s -> !uniform[s.c()] || computes(scalar(s.c(), f, c0) != 0 ? s.a() : s.b(), f, c0);
+            default -> true;
+        };
+    }
+
+    /** The value of a uniform node for the current span. */
+    private float scalar(int i, Frame f, int c0) {
+        return switch (nodes.get(i)) {
+            case Load l -> loads.get(l.operand()).data()[f.rowBase[l.operand() + 1] + c0 * strides[l.operand() + 1][shape.length - 1]];
+            case Const c -> c.v();
+            case Un u -> ElementwiseOps.unary(u.fn(), scalar(u.x(), f, c0));
+            case Leaky l -> {
+                float x = scalar(l.x(), f, c0);
+                yield Math.max(x, l.alpha() * x);
+            }
+            case Bin b -> ElementwiseOps.binary(b.fn(), scalar(b.a(), f, c0), scalar(b.b(), f, c0));
+            case Sel s -> scalar(s.c(), f, c0) != 0 ? scalar(s.a(), f, c0) : scalar(s.b(), f, c0);
+            case CastI c -> (float) (int) scalar(c.x(), f, c0);
+            case Rand r -> throw new AssertionError("noise is never uniform");
+        };
+    }
+
+    /** Makes node i's value for the span available at f.arr[i], f.off[i] (for a uniform node: f.uv[i]). */
+    private void resolve(int i, int len, Frame f, int c0, long flat0, long seed) {
+        if (uniform[i]) {
+            f.uv[i] = scalar(i, f, c0);
+            return;
+        }
+        Node n = nodes.get(i);
+        if (n instanceof Load l && inPlace[l.operand()]) {
+            f.arr[i] = loads.get(l.operand()).data();
+            f.off[i] = f.rowBase[l.operand() + 1] + c0;
+            return;
+        }
+        if (n instanceof Sel s && uniform[s.c()]) {
+            int taken = scalar(s.c(), f, c0) != 0 ? s.a() : s.b();
+            resolve(taken, len, f, c0, flat0, seed);
+            if (uniform[taken]) {
+                java.util.Arrays.fill(f.chunk[i], 0, len, f.uv[taken]);
+                f.arr[i] = f.chunk[i];
+                f.off[i] = 0;
+            } else {
+                f.arr[i] = f.arr[taken];
+                f.off[i] = f.off[taken];
+            }
+            return;
+        }
+        compute(i, f.chunk[i], 0, len, f, c0, flat0, seed);
+        f.arr[i] = f.chunk[i];
+        f.off[i] = 0;
+    }
+
+    /** Computes the non-uniform node i for the span into y[yo, yo + len). */
+    private void compute(int i, float[] y, int yo, int len, Frame f, int c0, long flat0, long seed) {
+        switch (nodes.get(i)) {
             case Load l -> {
                 Strided src = loads.get(l.operand());
                 int st = strides[l.operand() + 1][shape.length - 1];
-                int b = rowBase[l.operand() + 1] + c0 * st;
+                int b = f.rowBase[l.operand() + 1] + c0 * st;
                 float[] d = src.data();
-                if (st == 1) System.arraycopy(d, b, y, 0, len);
-                else if (st == 0) java.util.Arrays.fill(y, 0, len, d[b]);
-                else for (int j = 0; j < len; j++) y[j] = d[b + j * st];
+                if (st == 1) System.arraycopy(d, b, y, yo, len);
+                else for (int j = 0; j < len; j++) y[yo + j] = d[b + j * st];
             }
-            case Const c -> java.util.Arrays.fill(y, 0, len, c.v());
-            case Un u -> unary(u.fn(), s[u.x()], y, len);
-            case Leaky l -> {
-                float[] x = s[l.x()];
-                float a = l.alpha();
-                for (int j = 0; j < len; j++) y[j] = Math.max(x[j], a * x[j]);
+            case Un u -> {
+                resolve(u.x(), len, f, c0, flat0, seed);
+                ElementwiseOps.unary(u.fn(), f.arr[u.x()], f.off[u.x()], y, yo, len);
             }
-            case Bin b -> binary(b.fn(), s[b.a()], s[b.b()], y, len);
-            case Sel c -> {
-                float[] cc = s[c.c()], a = s[c.a()], bb = s[c.b()];
-                for (int j = 0; j < len; j++) y[j] = cc[j] != 0 ? a[j] : bb[j];
+            case Leaky lr -> {
+                resolve(lr.x(), len, f, c0, flat0, seed);
+                ElementwiseOps.leakyRelu(lr.alpha(), f.arr[lr.x()], f.off[lr.x()], y, yo, len);
+            }
+            case Bin b -> {
+                resolve(b.a(), len, f, c0, flat0, seed);
+                resolve(b.b(), len, f, c0, flat0, seed);
+                boolean ua = uniform[b.a()], ub = uniform[b.b()];
+                if (ua) ElementwiseOps.binary(b.fn(), f.uv[b.a()], f.arr[b.b()], f.off[b.b()], y, yo, len);
+                else if (ub) ElementwiseOps.binary(b.fn(), f.arr[b.a()], f.off[b.a()], f.uv[b.b()], y, yo, len);
+                else ElementwiseOps.binary(b.fn(), f.arr[b.a()], f.off[b.a()], f.arr[b.b()], f.off[b.b()], y, yo, len);
+            }
+            case Sel s -> {
+                if (uniform[s.c()]) {
+                    int taken = scalar(s.c(), f, c0) != 0 ? s.a() : s.b();
+                    if (uniform[taken]) java.util.Arrays.fill(y, yo, yo + len, scalar(taken, f, c0));
+                    else compute(taken, y, yo, len, f, c0, flat0, seed);
+                    return;
+                }
+                resolve(s.c(), len, f, c0, flat0, seed);
+                resolve(s.a(), len, f, c0, flat0, seed);
+                resolve(s.b(), len, f, c0, flat0, seed);
+                ElementwiseOps.select(f.arr[s.c()], f.off[s.c()], operand(s.a(), len, f), f.off[s.a()], operand(s.b(), len, f), f.off[s.b()],
+                        y, yo, len);
             }
             case CastI c -> {
-                float[] x = s[c.x()];
-                for (int j = 0; j < len; j++) y[j] = (float) (int) x[j];
+                resolve(c.x(), len, f, c0, flat0, seed);
+                float[] x = f.arr[c.x()];
+                int xo = f.off[c.x()];
+                for (int j = 0; j < len; j++) y[yo + j] = (float) (int) x[xo + j];
             }
-            case Rand r -> Noise.fill(y, len, seed, r.stream(), flat0, r.dist(), r.a(), r.b());
+            case Rand r -> Noise.fill(y, yo, len, seed, r.stream(), flat0, r.dist(), r.a(), r.b());
+            case Const c -> throw new AssertionError("constants are uniform");
         }
     }
 
-    static void unary(Op.UnaryFn fn, float[] x, float[] y, int n) {
-        switch (fn) {
-            case NEG -> { for (int j = 0; j < n; j++) y[j] = -x[j]; }
-            case EXP -> { for (int j = 0; j < n; j++) y[j] = (float) Math.exp(x[j]); }
-            case LOG -> { for (int j = 0; j < n; j++) y[j] = (float) Math.log(x[j]); }
-            case SQRT -> { for (int j = 0; j < n; j++) y[j] = (float) Math.sqrt(x[j]); }
-            case RSQRT -> { for (int j = 0; j < n; j++) y[j] = (float) (1.0 / Math.sqrt(x[j])); }
-            case TANH -> { for (int j = 0; j < n; j++) y[j] = (float) Math.tanh(x[j]); }
-            case SIGMOID -> { for (int j = 0; j < n; j++) y[j] = (float) (1.0 / (1.0 + Math.exp(-x[j]))); }
-            case RELU -> { for (int j = 0; j < n; j++) y[j] = Math.max(x[j], 0f); }
-            case ABS -> { for (int j = 0; j < n; j++) y[j] = Math.abs(x[j]); }
-            case SQUARE -> { for (int j = 0; j < n; j++) y[j] = x[j] * x[j]; }
-            case RECIP -> { for (int j = 0; j < n; j++) y[j] = 1f / x[j]; }
-            case STEP -> { for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? 1f : 0f; }
+    /** Node i's resolved value as an array (a uniform value spread over its scratch span). */
+    private float[] operand(int i, int len, Frame f) {
+        if (uniform[i]) {
+            java.util.Arrays.fill(f.chunk[i], 0, len, f.uv[i]);
+            f.off[i] = 0;
+            return f.chunk[i];
         }
-    }
-
-    static void binary(Op.BinaryFn fn, float[] a, float[] b, float[] y, int n) {
-        switch (fn) {
-            case ADD -> { for (int j = 0; j < n; j++) y[j] = a[j] + b[j]; }
-            case SUB -> { for (int j = 0; j < n; j++) y[j] = a[j] - b[j]; }
-            case MUL -> { for (int j = 0; j < n; j++) y[j] = a[j] * b[j]; }
-            case DIV -> { for (int j = 0; j < n; j++) y[j] = a[j] / b[j]; }
-            case MAX -> { for (int j = 0; j < n; j++) y[j] = Math.max(a[j], b[j]); }
-            case MIN -> { for (int j = 0; j < n; j++) y[j] = Math.min(a[j], b[j]); }
-            case POW -> { for (int j = 0; j < n; j++) y[j] = (float) Math.pow(a[j], b[j]); }
-            case GT -> { for (int j = 0; j < n; j++) y[j] = a[j] > b[j] ? 1f : 0f; }
-            case GE -> { for (int j = 0; j < n; j++) y[j] = a[j] >= b[j] ? 1f : 0f; }
-            case LT -> { for (int j = 0; j < n; j++) y[j] = a[j] < b[j] ? 1f : 0f; }
-            case LE -> { for (int j = 0; j < n; j++) y[j] = a[j] <= b[j] ? 1f : 0f; }
-            case EQ -> { for (int j = 0; j < n; j++) y[j] = a[j] == b[j] ? 1f : 0f; }
-        }
+        return f.arr[i];
     }
 
     int nodeCount() { return nodes.size(); }

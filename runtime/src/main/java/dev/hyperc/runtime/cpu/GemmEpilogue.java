@@ -12,25 +12,22 @@ import java.util.function.Function;
  */
 final class GemmEpilogue implements Gemm.Epilogue {
     private final ElementwiseParts parts;
-    /** Per thread: the parts' chunk arrays and their row offsets, allocated once. */
-    private record Scratch(float[][] chunks, int[] rowBase) {}
-
-    private final ThreadLocal<Scratch> scratch;
+    /** Per thread, allocated once. */
+    private final ThreadLocal<FusedLoop.Frame> frame;
     /** The step's seed, for noise in the epilogue (dropout); set before each product. */
     long seed;
 
     GemmEpilogue(List<Kernel.Fused> epilogue, Function<BufferRef, Strided> bind) {
         // A stride vector that no axis pair satisfies keeps rows and columns apart, so blocks map to (row, column span).
         this.parts = new ElementwiseParts(epilogue, bind, List.of(new int[] {0, 1}));
-        int w = parts.width(), ops = parts.operands();
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[w][FusedLoop.CHUNK], new int[ops]));
+        this.frame = ThreadLocal.withInitial(parts::newFrame);
     }
 
     @Override
     public void apply(int i0, int i1, int j0, int j1) {
         // A single row or column is a vector: Gemm then calls this once, for all of it.
-        Scratch s = scratch.get();
-        if (parts.hasRows()) parts.rect(i0, i1, j0, j1, s.chunks(), s.rowBase(), seed);
-        else parts.all(s.chunks(), seed);
+        FusedLoop.Frame f = frame.get();
+        if (parts.hasRows()) parts.rect(i0, i1, j0, j1, f, seed);
+        else parts.all(f, seed);
     }
 }

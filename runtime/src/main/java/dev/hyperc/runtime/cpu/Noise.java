@@ -22,15 +22,15 @@ final class Noise {
         return ((h >>> 11) + 0.5) * 0x1.0p-53;
     }
 
-    static void fill(float[] y, int len, long seed, int stream, long flat0, Init.Distribution dist, float a, float b) {
+    static void fill(float[] y, int yo, int len, long seed, int stream, long flat0, Init.Distribution dist, float a, float b) {
         for (int j = 0; j < len; j++) {
             long i = flat0 + j;
             if (dist == Init.Distribution.UNIFORM) {
-                y[j] = (float) (a + (b - a) * uniform(seed, stream, i));
+                y[yo + j] = (float) (a + (b - a) * uniform(seed, stream, i));
             } else {
                 // Box–Muller on two independent uniforms of this element.
                 double u1 = uniform(seed, stream, 2 * i), u2 = uniform(seed, stream, 2 * i + 1);
-                y[j] = (float) (a + b * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+                y[yo + j] = (float) (a + b * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
             }
         }
     }

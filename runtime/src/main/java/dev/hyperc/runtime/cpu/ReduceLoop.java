@@ -61,8 +61,8 @@ final class ReduceLoop {
     void run(long seed, CpuExecutor.ScratchPool scratch, Parallel pool) {
         if (producer != null) {
             int rows = producer.rows();
-            if (rows >= 2 && (long) staged.numel() >= 16384) pool.forChunks(rows, (t, a, b) -> producer.run(a, b, scratch.chunks(t, producer.nodeCount()), seed));
-            else producer.run(0, rows, scratch.chunks(0, producer.nodeCount()), seed);
+            if (rows >= 2 && (long) staged.numel() >= 16384) pool.forChunks(rows, (t, a, b) -> producer.run(a, b, scratch.frame(t, producer.nodeCount(), producer.operandCount()), seed));
+            else producer.run(0, rows, scratch.frame(0, producer.nodeCount(), producer.operandCount()), seed);
         }
         double init = switch (fn) {
             case SUM, MEAN -> 0;

@@ -78,7 +78,7 @@ class CpuBackendTest {
             Op.Noise op = (Op.Noise) n.op();
             int[] shape = ReferenceEvaluator.concreteShape(op.type().shape(), batch);
             float[] vals = new float[DTensor.numel(shape)];
-            Noise.fill(vals, vals.length, 1, nz.getValue(), 0, op.distribution(), (float) op.a(), (float) op.b());
+            Noise.fill(vals, 0, vals.length, 1, nz.getValue(), 0, op.distribution(), (float) op.a(), (float) op.b());
             double[] d = new double[vals.length];
             for (int i = 0; i < d.length; i++) d[i] = vals[i];
             b.noise(nz.getKey(), new DTensor(shape, d));

@@ -1,0 +1,174 @@
+package dev.hyperc.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.hyperc.compiler.ir.Op;
+import dev.hyperc.compiler.lower.BufferRef;
+import dev.hyperc.compiler.lower.Expr;
+import dev.hyperc.compiler.lower.Kernel;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vector loops of {@link ElementwiseOps} against their scalar forms, bit for bit, and {@link FusedLoop}'s shortcuts
+ * (uniform nodes, selects on a uniform condition, operands read in place, direct writes) against plain per-element
+ * evaluation, including views that overlap the output.
+ */
+class FusedLoopTest {
+    private static final int[] LENGTHS = {1, 2, 7, 15, 16, 17, 31, 33, 64, 100, 511, 512};
+
+    private static float[] data(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (r.nextInt(12)) {
+                case 0 -> 0f;
+                case 1 -> -0f;
+                case 2 -> Float.NaN;
+                case 3 -> Float.POSITIVE_INFINITY;
+                case 4 -> 1f;
+                default -> (float) (r.nextGaussian() * 3);
+            };
+        }
+        return x;
+    }
+
+    private static void assertSameBits(float expected, float actual, String what) {
+        if (Float.isNaN(expected) && Float.isNaN(actual)) return;
+        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), what + ": expected " + expected + ", got " + actual);
+    }
+
+    @Test
+    void vectorLoopsEqualTheScalarFormsBitForBit() {
+        Random r = new Random(7);
+        for (int n : LENGTHS) {
+            // Offsets that are not multiples of the vector length, as in-place operands have.
+            float[] a = data(r, n + 5), b = data(r, n + 3), y = new float[n + 9];
+            float s = (float) r.nextGaussian();
+            for (Op.BinaryFn fn : Op.BinaryFn.values()) {
+                ElementwiseOps.binary(fn, a, 5, b, 3, y, 9, n);
+                for (int j = 0; j < n; j++) assertSameBits(ElementwiseOps.binary(fn, a[5 + j], b[3 + j]), y[9 + j], fn + " AA n=" + n + " j=" + j);
+                ElementwiseOps.binary(fn, a, 5, s, y, 9, n);
+                for (int j = 0; j < n; j++) assertSameBits(ElementwiseOps.binary(fn, a[5 + j], s), y[9 + j], fn + " AS n=" + n + " j=" + j);
+                ElementwiseOps.binary(fn, s, b, 3, y, 9, n);
+                for (int j = 0; j < n; j++) assertSameBits(ElementwiseOps.binary(fn, s, b[3 + j]), y[9 + j], fn + " SA n=" + n + " j=" + j);
+            }
+            for (Op.UnaryFn fn : Op.UnaryFn.values()) {
+                ElementwiseOps.unary(fn, a, 5, y, 9, n);
+                for (int j = 0; j < n; j++) assertSameBits(ElementwiseOps.unary(fn, a[5 + j]), y[9 + j], fn + " n=" + n + " j=" + j);
+            }
+            float[] c = data(r, n);
+            ElementwiseOps.select(c, 0, a, 5, b, 3, y, 9, n);
+            for (int j = 0; j < n; j++) assertSameBits(c[j] != 0 ? a[5 + j] : b[3 + j], y[9 + j], "select n=" + n + " j=" + j);
+            ElementwiseOps.leakyRelu(0.1f, a, 5, y, 9, n);
+            for (int j = 0; j < n; j++) assertSameBits(Math.max(a[5 + j], 0.1f * a[5 + j]), y[9 + j], "leaky n=" + n + " j=" + j);
+        }
+    }
+
+    /** Buffers by id; buffer 0 is the output's. */
+    private static Function<BufferRef, Strided> binder(float[][] buffers) {
+        return ref -> Strided.of(buffers[ref.buffer()], 0, ref);
+    }
+
+    private static void runAll(FusedLoop loop) {
+        FusedLoop.Frame f = loop.newFrame();
+        loop.run(0, loop.rows(), f, 1);
+    }
+
+    @Test
+    void guardedUpdateTakesTheBranchItsUniformConditionNames() {
+        long[] shape = {3, 1030};
+        for (float guard : new float[] {1f, 0f}) {
+            float[] p = new float[3 * 1030], g = new float[3 * 1030];
+            Random r = new Random(3);
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) r.nextGaussian();
+                g[i] = (float) r.nextGaussian();
+            }
+            float[] before = p.clone();
+            float[][] bufs = {p, g, {guard}, {0.5f}};
+            BufferRef pr = BufferRef.contiguous(0, 0, shape), gr = BufferRef.contiguous(1, 0, shape);
+            BufferRef cond = new BufferRef(2, 0, shape, new long[] {0, 0}), lr = new BufferRef(3, 0, shape, new long[] {0, 0});
+            // p = guard ? p - lr * g : p, written in place
+            Expr e = new Expr.Select(new Expr.Load(cond),
+                    new Expr.Binary(Op.BinaryFn.SUB, new Expr.Load(pr), new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(lr), new Expr.Load(gr))),
+                    new Expr.Load(pr));
+            runAll(new FusedLoop(Strided.of(p, 0, pr), e, binder(bufs)));
+            for (int i = 0; i < p.length; i++) {
+                float want = guard != 0 ? before[i] - 0.5f * g[i] : before[i];
+                assertSameBits(want, p[i], "guard " + guard + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void operandsOverlappingTheOutputAtOtherElementsAreReadBeforeAnyWrite() {
+        // out[i] = x[i + shift] * 2 (the root reads the view itself), where out and x are views of one array, within one work unit (the scheduler
+        // never overlaps live buffers across units; in-place updates read exactly the element they write).
+        for (int shift : new int[] {1, -1, 17, -17}) {
+            int n = FusedLoop.CHUNK - 20;
+            float[] mem = new float[n + 40];
+            for (int i = 0; i < mem.length; i++) mem[i] = i * 0.25f;
+            float[] orig = mem.clone();
+            int outBase = 20, inBase = 20 + shift;
+            float[][] bufs = {mem};
+            BufferRef out = BufferRef.contiguous(0, outBase, new long[] {n});
+            BufferRef in = BufferRef.contiguous(0, inBase, new long[] {n});
+            Expr e = new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(in), new Expr.Scalar(2));
+            runAll(new FusedLoop(Strided.of(mem, 0, out), e, binder(bufs)));
+            for (int i = 0; i < n; i++) assertSameBits(orig[inBase + i] * 2, mem[outBase + i], "shift " + shift + " element " + i);
+        }
+    }
+
+    @Test
+    void stridedAndBroadcastOperandsAndTransposedOutput() {
+        int rows = 37, cols = 45;
+        Random r = new Random(11);
+        float[] x = data(r, rows * cols), bias = data(r, cols), col = data(r, rows), out = new float[rows * cols];
+        float[][] bufs = {out, x, bias, col};
+        long[] shape = {rows, cols};
+        // out viewed transposed: element (i, j) of the kernel lands at out[j * rows + i].
+        BufferRef outT = new BufferRef(0, 0, shape, new long[] {1, rows});
+        BufferRef xr = BufferRef.contiguous(1, 0, shape);
+        BufferRef xt = new BufferRef(1, 0, shape, new long[] {1, rows}); // reads x transposed: a strided load
+        BufferRef b = new BufferRef(2, 0, shape, new long[] {0, 1});
+        BufferRef c = new BufferRef(3, 0, shape, new long[] {1, 0});
+        Expr e = new Expr.Select(new Expr.Binary(Op.BinaryFn.GT, new Expr.Load(xr), new Expr.Load(c)),
+                new Expr.Unary(Op.UnaryFn.RELU, new Expr.Binary(Op.BinaryFn.ADD, new Expr.Load(xr), new Expr.Load(b))),
+                new Expr.Binary(Op.BinaryFn.DIV, new Expr.Load(xt), new Expr.Unary(Op.UnaryFn.SQRT, new Expr.Load(c))));
+        runAll(new FusedLoop(Strided.of(out, 0, outT), e, binder(bufs)));
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                float xv = x[i * cols + j];
+                float want = xv > col[i] ? Math.max(xv + bias[j], 0f) : x[j * rows + i] / (float) Math.sqrt(col[i]);
+                assertSameBits(want, out[j * rows + i], "(" + i + "," + j + ")");
+            }
+        }
+    }
+
+    @Test
+    void groupPartsSeeEachOthersOutputsAtTheSameElement() {
+        // m = 0.9 m + 0.1 g; p = p - m (reads the new m), as Adam's parts do.
+        int n = 2049;
+        Random r = new Random(5);
+        float[] m = data(r, n), g = data(r, n), p = data(r, n);
+        float[] m0 = m.clone(), p0 = p.clone();
+        float[][] bufs = {m, g, p};
+        long[] shape = {n};
+        BufferRef mr = BufferRef.contiguous(0, 0, shape), gr = BufferRef.contiguous(1, 0, shape), pr = BufferRef.contiguous(2, 0, shape);
+        Kernel.Fused mPart = new Kernel.Fused(mr, new Expr.Binary(Op.BinaryFn.ADD, new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(mr), new Expr.Scalar(0.9)),
+                new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(gr), new Expr.Scalar(0.1))), null);
+        Kernel.Fused pPart = new Kernel.Fused(pr, new Expr.Binary(Op.BinaryFn.SUB, new Expr.Load(pr), new Expr.Load(mr)), null);
+        ElementwiseParts parts = new ElementwiseParts(List.of(mPart, pPart), binder(bufs), List.of());
+        try (var pool = new dev.hyperc.runtime.cpu.kernels.Parallel(2)) {
+            FusedLoop.Frame[] frames = {parts.newFrame(), parts.newFrame()};
+            parts.run(pool, t -> frames[t], 1);
+        }
+        for (int i = 0; i < n; i++) {
+            float mi = m0[i] * 0.9f + g[i] * 0.1f;
+            assertSameBits(mi, m[i], "m " + i);
+            assertSameBits(p0[i] - mi, p[i], "p " + i);
+        }
+    }
+}
