@@ -48,6 +48,39 @@ final class ReduceLoop {
         acc = new double[Math.max(1, out.numel())];
     }
 
+    /** Below this many kept columns a reduction runs on one thread. */
+    private static final int PARALLEL_COLUMNS = 4096;
+
+    /** Folds columns [j0, j1) of every row of the staged input into {@code acc}. */
+    private void fold(int[] ostride, int innerOs, int j0, int j1) {
+        int r = inShape.length;
+        float[] d = staged.data();
+        int base = staged.base();
+        int inner = r == 0 ? 1 : inShape[r - 1];
+        int rows = staged.numel() / Math.max(1, inner);
+        for (int row = 0; row < rows; row++) {
+            int o = 0, rr = row;
+            for (int k = r - 2; k >= 0; k--) {
+                o += (rr % inShape[k]) * ostride[k];
+                rr /= inShape[k];
+            }
+            int off = base + row * inner;
+            switch (fn) {
+                case SUM, MEAN -> {
+                    if (innerOs == 0) {
+                        double sum = 0;
+                        for (int j = j0; j < j1; j++) sum += d[off + j];
+                        acc[o] += sum;
+                    } else {
+                        for (int j = j0; j < j1; j++) acc[o + j * innerOs] += d[off + j];
+                    }
+                }
+                case MAX -> { for (int j = j0; j < j1; j++) acc[o + j * innerOs] = Math.max(acc[o + j * innerOs], d[off + j]); }
+                case MIN -> { for (int j = j0; j < j1; j++) acc[o + j * innerOs] = Math.min(acc[o + j * innerOs], d[off + j]); }
+            }
+        }
+    }
+
     private static int[] rowMajor(int[] shape) {
         int[] s = new int[shape.length];
         int a = 1;
@@ -80,33 +113,14 @@ final class ReduceLoop {
                 s *= inShape[i];
             }
         }
-        float[] d = staged.data();
-        int base = staged.base();
         int inner = r == 0 ? 1 : inShape[r - 1];
         int innerOs = r == 0 ? 0 : ostride[r - 1];
-        int rows = staged.numel() / Math.max(1, inner);
-        int[] idx = new int[Math.max(1, r)];
-        for (int row = 0; row < rows; row++) {
-            int o = 0, rr = row;
-            for (int k = r - 2; k >= 0; k--) {
-                idx[k] = rr % inShape[k];
-                rr /= inShape[k];
-                o += idx[k] * ostride[k];
-            }
-            int off = base + row * inner;
-            switch (fn) {
-                case SUM, MEAN -> {
-                    if (innerOs == 0) {
-                        double sum = 0;
-                        for (int j = 0; j < inner; j++) sum += d[off + j];
-                        acc[o] += sum;
-                    } else {
-                        for (int j = 0; j < inner; j++) acc[o + j * innerOs] += d[off + j];
-                    }
-                }
-                case MAX -> { for (int j = 0; j < inner; j++) acc[o + j * innerOs] = Math.max(acc[o + j * innerOs], d[off + j]); }
-                case MIN -> { for (int j = 0; j < inner; j++) acc[o + j * innerOs] = Math.min(acc[o + j * innerOs], d[off + j]); }
-            }
+        if (innerOs != 0 && inner >= PARALLEL_COLUMNS && pool.threads() > 1) {
+            // Columns are kept (a bias gradient: sum over the batch). Each thread folds its own column range over
+            // every row, in row order, so each output's sum is the same whatever the thread count.
+            pool.forChunks(inner, (t, j0, j1) -> fold(ostride, innerOs, j0, j1));
+        } else {
+            fold(ostride, innerOs, 0, inner);
         }
         int n = out.numel();
         for (int i = 0; i < n; i++) out.set(i, (float) (fn == Op.ReduceFn.MEAN ? acc[i] / count : acc[i]));

@@ -171,4 +171,28 @@ class FusedLoopTest {
             assertSameBits(p0[i] - mi, p[i], "p " + i);
         }
     }
+
+    @Test
+    void columnSumsSplitOverThreadsEqualTheSerialSumsInDouble() {
+        // A bias gradient: sum over the batch axis of [rows, cols], cols large enough to be split over threads.
+        int rows = 5, cols = 9001;
+        Random r = new Random(13);
+        float[] x = data(r, rows * cols);
+        for (int i = 0; i < x.length; i++) if (!Float.isFinite(x[i])) x[i] = 0.5f;
+        long[] shape = {rows, cols};
+        float[][] bufs = {new float[cols], x};
+        Kernel.Reduce k = new Kernel.Reduce(Op.ReduceFn.SUM, BufferRef.contiguous(0, 0, new long[] {cols}), new Expr.Load(BufferRef.contiguous(1, 0, shape)),
+                shape, new int[] {0}, null);
+        for (int threads : new int[] {1, 2}) {
+            java.util.Arrays.fill(bufs[0], Float.NaN);
+            try (var pool = new dev.hyperc.runtime.cpu.kernels.Parallel(threads)) {
+                new ReduceLoop(k, binder(bufs)).run(1, new CpuExecutor.ScratchPool(threads), pool);
+            }
+            for (int j = 0; j < cols; j++) {
+                double sum = 0;
+                for (int i = 0; i < rows; i++) sum += x[i * cols + j];
+                assertSameBits((float) sum, bufs[0][j], threads + " threads, column " + j);
+            }
+        }
+    }
 }
