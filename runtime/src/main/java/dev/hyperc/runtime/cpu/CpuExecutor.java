@@ -195,16 +195,9 @@ public final class CpuExecutor {
         Origin o = k.origin();
         return switch (k) {
             case Kernel.Fused f -> {
-                FusedLoop loop = new FusedLoop(view(f.out()), f.expr(), this::view);
-                int rows = loop.rows();
-                int nodes = loop.nodeCount(), ops = loop.operandCount();
-                yield step(name, o, seed -> {
-                    if (rows >= 2 && f.out().numel() >= 8192) {
-                        pool.forChunks(rows, (t, a, b) -> loop.run(a, b, scratch.frame(t, nodes, ops), seed));
-                    } else {
-                        loop.run(0, rows, scratch.frame(0, nodes, ops), seed);
-                    }
-                });
+                ElementwiseParts loop = new ElementwiseParts(List.of(f), this::view, List.of());
+                int nodes = loop.width(), ops = loop.operands();
+                yield step(name, o, seed -> loop.run(pool, t -> scratch.frame(t, nodes, ops), seed));
             }
             case Kernel.FusedGroup g -> {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by

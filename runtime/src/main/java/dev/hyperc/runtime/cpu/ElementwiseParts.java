@@ -17,9 +17,25 @@ final class ElementwiseParts {
     private final FusedLoop[] loops;
     private final int width, operands;
     private final long numel;
+    /** All parts as one compiled loop, or null where some part needs the interpreter. */
+    private final SpanCompiler.CompiledSpan compiled;
+    private final float[][] streams;
 
     /** {@code extraWalks}: more stride vectors that must keep their axes apart (e.g. rows and columns of a product). */
     ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks) {
+        this(parts, bind, extraWalks, Compile.WHEN_LARGE);
+    }
+
+    /** When the parts run as one compiled loop ({@link SpanCompiler}) rather than on the interpreter. */
+    enum Compile {
+        /** Kernels of at least {@link SpanCompiler#MIN_ELEMENTS} elements: the default. */
+        WHEN_LARGE,
+        /** Whenever the parts can be compiled (tests that compare the two paths). */
+        ALWAYS,
+        NEVER
+    }
+
+    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks, Compile compile) {
         List<int[]> walks = new ArrayList<>(extraWalks);
         for (Kernel.Fused f : parts) {
             walks.add(bind.apply(f.out()).strides());
@@ -33,9 +49,38 @@ final class ElementwiseParts {
             ops = Math.max(ops, loops[i].operandCount());
             if (!loops[i].sameUnits(loops[0])) throw new IllegalStateException("parts coalesced differently: " + parts);
         }
+        numel = parts.get(0).out().numel();
+        boolean all = switch (compile) {
+            case WHEN_LARGE -> numel >= SpanCompiler.MIN_ELEMENTS;
+            case ALWAYS -> true;
+            case NEVER -> false;
+        };
+        for (FusedLoop l : loops) all &= l.compilable();
+        SpanProgram program = null;
+        if (all) {
+            SpanProgram.Builder b = new SpanProgram.Builder();
+            for (FusedLoop l : loops) l.describe(b);
+            program = b.build();
+        }
+        if (program != null && program.insns().size() <= SpanCompiler.MAX_INSNS) {
+            compiled = SpanCompiler.compile(program);
+            streams = program.streams().toArray(float[][]::new);
+            w = Math.max(w, program.scalars());
+            ops = Math.max(ops, streams.length);
+        } else {
+            compiled = null;
+            streams = null;
+        }
         width = w;
         operands = ops;
-        numel = parts.get(0).out().numel();
+    }
+
+    /** Whether the parts run as one compiled loop. */
+    boolean isCompiled() { return compiled != null; }
+
+    private void compiledSpan(int row, int c0, int len, FusedLoop.Frame f) {
+        for (FusedLoop l : loops) l.prepare(row, c0, f, f.offsets, f.scalars);
+        compiled.span(streams, f.offsets, f.scalars, len);
     }
 
     /** Scratch slots a thread needs. */
@@ -55,6 +100,11 @@ final class ElementwiseParts {
     }
 
     private void units(int from, int to, FusedLoop.Frame f, long seed) {
+        if (compiled != null) {
+            FusedLoop l0 = loops[0];
+            for (int u = from; u < to; u++) compiledSpan(l0.unitRow(u), l0.unitColumn(u), l0.unitLength(u), f);
+            return;
+        }
         for (int u = from; u < to; u++) for (FusedLoop l : loops) l.runUnit(u, f, seed);
     }
 
@@ -66,7 +116,8 @@ final class ElementwiseParts {
         for (int i = i0; i < i1; i++) {
             for (int j = j0; j < j1; j += FusedLoop.CHUNK) {
                 int len = Math.min(FusedLoop.CHUNK, j1 - j);
-                for (FusedLoop l : loops) l.runSpan(i, j, len, f, seed);
+                if (compiled != null) compiledSpan(i, j, len, f);
+                else for (FusedLoop l : loops) l.runSpan(i, j, len, f, seed);
             }
         }
     }

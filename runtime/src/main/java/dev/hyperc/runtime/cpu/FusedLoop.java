@@ -59,6 +59,9 @@ final class FusedLoop {
         final int[] off;
         final float[] uv;
         final int[] rowBase;
+        /** Stream offsets and scalars of a compiled span. */
+        final int[] offsets;
+        final float[] scalars;
 
         Frame(int nodes, int operands) {
             int n = Math.max(1, nodes);
@@ -67,6 +70,8 @@ final class FusedLoop {
             off = new int[n];
             uv = new float[n];
             rowBase = new int[Math.max(1, operands)];
+            offsets = new int[Math.max(1, operands)];
+            scalars = new float[n];
         }
 
         boolean fits(int nodes, int operands) { return chunk.length >= nodes && rowBase.length >= operands; }
@@ -193,6 +198,102 @@ final class FusedLoop {
         nodes.add(n);
         return nodes.size() - 1;
     }
+
+    // ------------------------------------------------------------------ compiled form (SpanCompiler)
+
+    /** Stream ids of the output and of each load (-1: not a stream), and the uniform nodes passed as scalars. */
+    private int outStream = -1;
+    private int[] loadStream;
+    private int[] leafNode = new int[0], leafSlot = new int[0];
+
+    /**
+     * Whether {@link SpanCompiler} can run this loop: a unit-stride output, unit-stride (in-place) or uniform operands,
+     * and only operators with an exactly rounded vector form outside the uniform nodes (those the interpreter's
+     * scalar path evaluates once per span).
+     */
+    boolean compilable() {
+        if (strides[0][shape.length - 1] != 1) return false;
+        for (int i = 0; i < nodes.size(); i++) {
+            if (uniform[i]) continue;
+            boolean ok = switch (nodes.get(i)) {
+                case Load l -> inPlace[l.operand()];
+                case Un u -> SpanProgram.vectorizes(u.fn());
+                case Bin b -> SpanProgram.vectorizes(b.fn());
+                case Leaky l -> true;
+                case Sel sel -> true;
+                case Const c -> true;
+                case CastI c -> false;
+                case Rand r -> false;
+            };
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    /** Adds this loop to a program: its loads, its operators and the store of its root into the output. */
+    void describe(SpanProgram.Builder b) {
+        loadStream = new int[loads.size()];
+        java.util.Arrays.fill(loadStream, -1);
+        List<Integer> leaves = new ArrayList<>(), slots = new ArrayList<>();
+        int[] value = new int[nodes.size()];
+        java.util.Arrays.fill(value, -1);
+        int v = emit(root, b, value, leaves, slots);
+        outStream = b.stream(out.data());
+        b.add(new SpanProgram.Store(outStream, v));
+        leafNode = leaves.stream().mapToInt(Integer::intValue).toArray();
+        leafSlot = slots.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private int emit(int i, SpanProgram.Builder b, int[] value, List<Integer> leaves, List<Integer> slots) {
+        if (value[i] >= 0) return value[i];
+        int v;
+        if (uniform[i]) {
+            int slot = b.scalarSlot();
+            leaves.add(i);
+            slots.add(slot);
+            v = b.add(new SpanProgram.Scalar(slot));
+        } else {
+            v = switch (nodes.get(i)) {
+                case Load l -> {
+                    if (loadStream[l.operand()] < 0) loadStream[l.operand()] = b.stream(loads.get(l.operand()).data());
+                    yield b.add(new SpanProgram.Load(loadStream[l.operand()]));
+                }
+                case Un u -> b.add(new SpanProgram.Un(u.fn(), emit(u.x(), b, value, leaves, slots)));
+                case Leaky l -> b.add(new SpanProgram.Leaky(l.alpha(), emit(l.x(), b, value, leaves, slots)));
+                case Bin bin -> {
+                    int x = emit(bin.a(), b, value, leaves, slots);
+                    yield b.add(new SpanProgram.Bin(bin.fn(), x, emit(bin.b(), b, value, leaves, slots)));
+                }
+                case Sel sel -> {
+                    int c = emit(sel.c(), b, value, leaves, slots), x = emit(sel.a(), b, value, leaves, slots);
+                    yield b.add(new SpanProgram.Sel(c, x, emit(sel.b(), b, value, leaves, slots)));
+                }
+                case Const c -> throw new AssertionError("constants are uniform");
+                case CastI c -> throw new IllegalStateException("not compilable");
+                case Rand r -> throw new IllegalStateException("not compilable");
+            };
+        }
+        value[i] = v;
+        return v;
+    }
+
+    /**
+     * Fills this loop's stream offsets and scalars for row {@code row}, columns [c0, c0 + len) (after
+     * {@link #describe}).
+     */
+    void prepare(int row, int c0, Frame f, int[] offsets, float[] scalars) {
+        rowBases(row, f.rowBase);
+        offsets[outStream] = f.rowBase[0] + c0;
+        for (int i = 0; i < loadStream.length; i++) if (loadStream[i] >= 0) offsets[loadStream[i]] = f.rowBase[i + 1] + c0;
+        for (int k = 0; k < leafNode.length; k++) scalars[leafSlot[k]] = scalar(leafNode[k], f, c0);
+    }
+
+    /** Row and first column of work unit {@code unit}, and its length. */
+    int unitRow(int unit) { return unit / chunksPerRow(); }
+
+    int unitColumn(int unit) { return (unit % chunksPerRow()) * CHUNK; }
+
+    int unitLength(int unit) { return Math.min(CHUNK, shape[shape.length - 1] - unitColumn(unit)); }
 
     /** Whether work unit u of this loop covers the same elements as work unit u of {@code other}. */
     boolean sameUnits(FusedLoop other) { return java.util.Arrays.equals(shape, other.shape); }

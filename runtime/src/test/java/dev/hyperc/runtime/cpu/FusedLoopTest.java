@@ -195,4 +195,73 @@ class FusedLoopTest {
             }
         }
     }
+
+    /** A random expression over loads of the given refs; {@code vectorOnly} keeps to operators the compiler takes. */
+    private static Expr randomExpr(Random r, List<BufferRef> refs, int depth, boolean vectorOnly) {
+        if (depth == 0 || r.nextInt(5) == 0) {
+            return r.nextInt(6) == 0 ? new Expr.Scalar(r.nextGaussian()) : new Expr.Load(refs.get(r.nextInt(refs.size())));
+        }
+        switch (r.nextInt(4)) {
+            case 0 -> {
+                Op.UnaryFn[] fns = Op.UnaryFn.values();
+                Op.UnaryFn fn = fns[r.nextInt(fns.length)];
+                if (vectorOnly && !SpanProgram.vectorizes(fn)) fn = Op.UnaryFn.SQRT;
+                return new Expr.Unary(fn, randomExpr(r, refs, depth - 1, vectorOnly));
+            }
+            case 1 -> {
+                return new Expr.Select(randomExpr(r, refs, depth - 1, vectorOnly), randomExpr(r, refs, depth - 1, vectorOnly),
+                        randomExpr(r, refs, depth - 1, vectorOnly));
+            }
+            case 2 -> {
+                return new Expr.LeakyRelu(0.2, randomExpr(r, refs, depth - 1, vectorOnly));
+            }
+            default -> {
+                Op.BinaryFn[] fns = Op.BinaryFn.values();
+                Op.BinaryFn fn = fns[r.nextInt(fns.length)];
+                if (vectorOnly && !SpanProgram.vectorizes(fn)) fn = Op.BinaryFn.MUL;
+                return new Expr.Binary(fn, randomExpr(r, refs, depth - 1, vectorOnly), randomExpr(r, refs, depth - 1, vectorOnly));
+            }
+        }
+    }
+
+    @Test
+    void compiledLoopsEqualTheInterpreterBitForBit() {
+        Random r = new Random(17);
+        int compiledCases = 0;
+        for (int trial = 0; trial < 120; trial++) {
+            int rows = 1 + r.nextInt(4), cols = 1 + r.nextInt(1300);
+            long[] shape = {rows, cols};
+            float[][] bufs = new float[6][];
+            for (int i = 0; i < 6; i++) bufs[i] = data(r, rows * cols);
+            // Operands: two dense, a row broadcast (a bias), a column broadcast, a scalar; outputs into buffers 4 and 5.
+            List<BufferRef> refs = List.of(BufferRef.contiguous(0, 0, shape), BufferRef.contiguous(1, 0, shape),
+                    new BufferRef(2, 0, shape, new long[] {0, 1}), new BufferRef(3, 0, shape, new long[] {1, 0}),
+                    new BufferRef(3, 0, shape, new long[] {0, 0}));
+            boolean vectorOnly = trial % 4 != 3;
+            List<Kernel.Fused> parts = List.of(
+                    new Kernel.Fused(BufferRef.contiguous(4, 0, shape), randomExpr(r, refs, 4, vectorOnly), null),
+                    // reads the first part's output at the element it writes, as a group may
+                    new Kernel.Fused(BufferRef.contiguous(5, 0, shape), new Expr.Binary(Op.BinaryFn.SUB,
+                            new Expr.Load(BufferRef.contiguous(4, 0, shape)), randomExpr(r, refs, 3, vectorOnly)), null));
+            float[][] a = new float[6][], b = new float[6][];
+            for (int i = 0; i < 6; i++) {
+                a[i] = bufs[i].clone();
+                b[i] = bufs[i].clone();
+            }
+            ElementwiseParts compiled = new ElementwiseParts(parts, binder(a), List.of(), ElementwiseParts.Compile.ALWAYS);
+            ElementwiseParts interpreted = new ElementwiseParts(parts, binder(b), List.of(), ElementwiseParts.Compile.NEVER);
+            if (vectorOnly && !compiled.isCompiled()) throw new AssertionError("expected a compiled loop for " + parts);
+            if (compiled.isCompiled()) compiledCases++;
+            try (var pool = new dev.hyperc.runtime.cpu.kernels.Parallel(2)) {
+                FusedLoop.Frame[] fa = {compiled.newFrame(), compiled.newFrame()}, fb = {interpreted.newFrame(), interpreted.newFrame()};
+                compiled.run(pool, t -> fa[t], 1);
+                interpreted.run(pool, t -> fb[t], 1);
+            }
+            for (int o = 4; o < 6; o++) {
+                for (int i = 0; i < rows * cols; i++) assertSameBits(b[o][i], a[o][i], "trial " + trial + " output " + o + " element " + i + " of " + parts);
+            }
+        }
+        // Every vector-only trial ran compiled (checked above); some others fell back to the interpreter.
+        org.junit.jupiter.api.Assertions.assertTrue(compiledCases >= 90 && compiledCases < 120, compiledCases + " of 120 trials ran compiled");
+    }
 }
