@@ -4,6 +4,7 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.MR;
 import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.MR_NARROW;
 import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR;
 import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_NARROW;
+import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_WIDER;
 
 /**
  * Single-precision matrix multiply C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] (+ C), BLIS-style.
@@ -16,7 +17,7 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_NARROW;
  * <p><b>Algorithm.</b> The classic five-loop blocking: a KC × NC slab of B is packed into NR-wide column panels,
  * an MC × KC block of A into MR-tall row panels (packing absorbs any strides or transpose and zero-pads edges),
  * then {@link GemmMicroKernel} multiplies one A panel by one B panel with an MR × NR block of C in registers
- * (6 × 32, or 12 × 16 when N is narrow: see {@link #narrow}).
+ * (6 × 32, 12 × 16 when N is narrow, 6 × 64 when N is wide and there are 32 vector registers: see {@link Block}).
  * Edge tiles are computed into a small tile and added to C with the same rounding as a full tile
  * ({@code fma(acc, alpha, c)}), so an element's value never depends on which tile or thread produced it.
  *
@@ -49,7 +50,7 @@ public final class Gemm {
     static final class Scratch {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC];
-        final float[] tile = new float[Math.max(MR * NR, MR_NARROW * NR_NARROW)];
+        final float[] tile = new float[Math.max(MR * NR_WIDER, MR_NARROW * NR_NARROW)];
         final int[] gather = new int[GemmMicroKernel.VL];
         final int[] gatherA = new int[4 * GemmMicroKernel.VL];
         final int[] rows = new int[MR_NARROW];
@@ -102,17 +103,17 @@ public final class Gemm {
         }
         int threads = par == null ? 1 : par.threads();
         if (threads == 1 || 2L * m * n * k < PARALLEL_MIN_FLOPS) {
-            blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
+            blocked(Block.of(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
         Task t = Task.acquire();
         try {
             t.set(m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
             t.epi = epi;
-            boolean narrow = narrow(n);
-            int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+            Block block = Block.of(n);
+            int mr = block.mr, nr = block.nr;
             int mt = (m + mr - 1) / mr, nt = (n + nr - 1) / nr;
-            t.narrow = narrow;
+            t.block = block;
             t.splitRows = splitRows(m, n, k, threads, mt, nt, aRs, bCs);
             par.forChunks(t.splitRows ? mt : nt, t);
         } finally {
@@ -186,6 +187,28 @@ public final class Gemm {
         return n <= 4 * NR && roundUp(n, NR_NARROW) < roundUp(n, NR);
     }
 
+    /** The register block of a product, by its N. */
+    enum Block {
+        NARROW(MR_NARROW, NR_NARROW), WIDE(MR, NR), WIDER(MR, NR_WIDER);
+
+        final int mr, nr;
+
+        Block(int mr, int nr) {
+            this.mr = mr;
+            this.nr = nr;
+        }
+
+        /**
+         * Narrow as {@link #narrow} says; else the 6 × 4-vector block where the machine has it, unless it pads N by more
+         * than a quarter beyond the 6 × 2 block (it is ~1.4× faster per flop: see {@link GemmMicroKernel}).
+         */
+        static Block of(int n) {
+            if (narrow(n)) return NARROW;
+            if (GemmMicroKernel.HAS_WIDER && 4L * roundUp(n, NR_WIDER) <= 5L * roundUp(n, NR)) return WIDER;
+            return WIDE;
+        }
+    }
+
     /**
      * The product on the calling thread by the blocked algorithm alone (never the GEMV path), so that every element
      * is computed the same way whatever M, N or the caller's blocking of the problem: used by the convolutions.
@@ -197,24 +220,24 @@ public final class Gemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        blocked(narrow(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
+        blocked(Block.of(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
     }
 
     /** C[m0:m1, n0:n1] of the product, on the calling thread. */
-    static void blocked(boolean narrow, int m0, int m1, int n0, int n1, int k, float alpha,
+    static void blocked(Block block, int m0, int m1, int n0, int n1, int k, float alpha,
                         float[] a, int aOff, int aRs, int aCs,
                         float[] b, int bOff, int bRs, int bCs,
                         boolean accumulate, float[] c, int cOff, int ldc) {
-        blocked(narrow, m0, m1, n0, n1, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, null);
+        blocked(block, m0, m1, n0, n1, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, null);
     }
 
-    static void blocked(boolean narrow, int m0, int m1, int n0, int n1, int k, float alpha,
+    static void blocked(Block block, int m0, int m1, int n0, int n1, int k, float alpha,
                         float[] a, int aOff, int aRs, int aCs,
                         float[] b, int bOff, int bRs, int bCs,
                         boolean accumulate, float[] c, int cOff, int ldc, Epilogue epi) {
         Scratch s = SCRATCH.get();
-        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
-        boolean direct = directA(narrow, n1 - n0, aRs, aCs);
+        int mr = block.mr, nr = block.nr;
+        boolean direct = directA(block, n1 - n0, aRs, aCs);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -224,10 +247,10 @@ public final class Gemm {
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     if (direct) {
-                        macroKernelRows(narrow, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs, c, cOff + ic * ldc + jc, ldc);
+                        macroKernelRows(block, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs, c, cOff + ic * ldc + jc, ldc);
                     } else {
                         packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
-                        macroKernel(narrow, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
+                        macroKernel(block, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
                     }
                     if (epi != null && pc + kc >= k) epi.apply(ic, ic + mc, jc, jc + nc);
                 }
@@ -241,14 +264,14 @@ public final class Gemm {
      * (measured: 32×16×800 took 36 µs packed). Not for 12-row blocks whose rows are a multiple of 1 KiB apart,
      * which would share L1 sets.
      */
-    static boolean directA(boolean narrow, int n, int aRs, int aCs) {
-        return aCs == 1 && n <= 256 && (!narrow || aRs % 256 != 0);
+    static boolean directA(Block block, int n, int aRs, int aCs) {
+        return aCs == 1 && n <= 256 && (block != Block.NARROW || aRs % 256 != 0);
     }
 
     /** As {@link #macroKernel}, with A read in place: row i of the block starts at {@code a[a0 + i·lda]}. */
-    private static void macroKernelRows(boolean narrow, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
+    private static void macroKernelRows(Block block, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
                                         float[] a, int a0, int lda, float[] c, int co, int ldc) {
-        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        int mr = block.mr, nr = block.nr;
         int[] base = s.rows;
         for (int ir = 0; ir < mc; ir += mr) {
             int h = Math.min(mr, mc - ir);
@@ -256,12 +279,10 @@ public final class Gemm {
             for (int jr = 0; jr < nc; jr += nr) {
                 int w = Math.min(nr, nc - jr), bo = jr * kc, cij = co + ir * ldc + jr;
                 if (h == mr && w == nr) {
-                    if (narrow) GemmMicroKernel.narrowRows(kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
-                    else GemmMicroKernel.wideRows(kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
+                    microRows(block, kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
                 } else {
                     float[] t = s.tile;
-                    if (narrow) GemmMicroKernel.narrowRows(kc, a, base, s.b, bo, t, 0, nr, 1f, true);
-                    else GemmMicroKernel.wideRows(kc, a, base, s.b, bo, t, 0, nr, 1f, true);
+                    microRows(block, kc, a, base, s.b, bo, t, 0, nr, 1f, true);
                     addTile(t, nr, h, w, alpha, overwrite, c, cij, ldc);
                 }
             }
@@ -277,21 +298,36 @@ public final class Gemm {
         }
     }
 
+    private static void micro(Block block, int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        switch (block) {
+            case NARROW -> GemmMicroKernel.narrow(kc, ap, ao, bp, bo, c, co, ldc, alpha, overwrite);
+            case WIDE -> GemmMicroKernel.wide(kc, ap, ao, bp, bo, c, co, ldc, alpha, overwrite);
+            case WIDER -> GemmMicroKernel.wider(kc, ap, ao, bp, bo, c, co, ldc, alpha, overwrite);
+        }
+    }
+
+    private static void microRows(Block block, int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha,
+                                  boolean overwrite) {
+        switch (block) {
+            case NARROW -> GemmMicroKernel.narrowRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+            case WIDE -> GemmMicroKernel.wideRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+            case WIDER -> GemmMicroKernel.widerRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+        }
+    }
+
     /** One packed MC × KC block of A times one packed KC × NC slab of B into C. */
-    private static void macroKernel(boolean narrow, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
+    private static void macroKernel(Block block, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
                                     float[] c, int co, int ldc) {
-        int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+        int mr = block.mr, nr = block.nr;
         for (int jr = 0; jr < nc; jr += nr) {
             int w = Math.min(nr, nc - jr), bo = jr * kc;
             for (int ir = 0; ir < mc; ir += mr) {
                 int h = Math.min(mr, mc - ir), ao = ir * kc, cij = co + ir * ldc + jr;
                 if (h == mr && w == nr) {
-                    if (narrow) GemmMicroKernel.narrow(kc, s.a, ao, s.b, bo, c, cij, ldc, alpha, overwrite);
-                    else GemmMicroKernel.wide(kc, s.a, ao, s.b, bo, c, cij, ldc, alpha, overwrite);
+                    micro(block, kc, s.a, ao, s.b, bo, c, cij, ldc, alpha, overwrite);
                 } else {
                     float[] t = s.tile;
-                    if (narrow) GemmMicroKernel.narrow(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
-                    else GemmMicroKernel.wide(kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
+                    micro(block, kc, s.a, ao, s.b, bo, t, 0, nr, 1f, true);
                     addTile(t, nr, h, w, alpha, overwrite, c, cij, ldc);
                 }
             }
@@ -421,7 +457,8 @@ public final class Gemm {
      */
     private static final class Task implements Parallel.ChunkBody {
         private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
-        boolean busy, splitRows, narrow;
+        boolean busy, splitRows;
+        Block block;
         Epilogue epi;
         int m, n, k, aOff, aRs, aCs, bOff, bRs, bCs, cOff, ldc;
         float alpha;
@@ -451,11 +488,11 @@ public final class Gemm {
 
         @Override
         public void run(int chunk, int start, int end) {
-            int mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+            int mr = block.mr, nr = block.nr;
             if (splitRows) {
-                blocked(narrow, start * mr, Math.min(end * mr, m), 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
+                blocked(block, start * mr, Math.min(end * mr, m), 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             } else {
-                blocked(narrow, 0, m, start * nr, Math.min(end * nr, n), k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
+                blocked(block, 0, m, start * nr, Math.min(end * nr, n), k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             }
         }
     }

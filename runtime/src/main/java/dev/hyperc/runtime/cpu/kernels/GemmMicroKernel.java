@@ -5,7 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The GEMM micro-kernels: an MR × NR block of C held in vector registers, fed from packed panels so that every
- * load in the inner loop is contiguous and bounds-check-eliminable. Two shapes, both with 12 accumulators:
+ * load in the inner loop is contiguous and bounds-check-eliminable. Two shapes with 12 accumulators, and a third
+ * with 24 where there are 32 vector registers:
  * <ul>
  *   <li>{@link #wide}: 6 rows × 2 vectors (6 × 32 floats with AVX-512), the default;</li>
  *   <li>{@link #narrow}: 12 rows × 1 vector (12 × 16), for products whose N is at most one vector more than a
@@ -19,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * blocks (12×2, 14×2) gained nothing and would spill on 256-bit machines (16 vector registers). The 12×1 kernel
  * reaches ~85% of 6×2 (one B load feeds 12 FMAs but needs 12 broadcasts), which beats 50% lane use.
  *
+ * <p>On an Intel Xeon (Ice Lake server, AVX-512) the same sweep (single core, kc = 256) gave 75–83 GFLOP/s for 6×2,
+ * 68–89 for 4×3, 4×5 and 4×6, 85 for 5×5, 95–102 for 7×3, 8×3 and 12×2, and 107–113 for 6×4: there the FMAs need
+ * more independent accumulators to hide their latency, so with 32 vector registers a third shape, {@link #wider}
+ * (6 × 4 vectors), takes the wide products.
+ *
  * <p>Written out in full, every row and vector unrolled into a local: C2 keeps such locals in registers, whereas an
  * array of vectors would be boxed.
  */
@@ -29,6 +35,9 @@ final class GemmMicroKernel {
     static final int MR = 6, NR = 2 * VL;
     /** Rows × columns of the narrow kernel's register block. */
     static final int MR_NARROW = 12, NR_NARROW = VL;
+    /** Columns of the wider (6 × 4 vectors) kernel, and whether this machine has the registers for it. */
+    static final int NR_WIDER = 4 * VL;
+    static final boolean HAS_WIDER = S.vectorBitSize() >= 512;
 
     private GemmMicroKernel() {}
 
@@ -371,6 +380,196 @@ final class GemmMicroKernel {
             c100.fma(al, FloatVector.fromArray(S, c, o10 + 0 * VL)).intoArray(c, o10 + 0 * VL);
             int o11 = co + 11 * ldc;
             c110.fma(al, FloatVector.fromArray(S, c, o11 + 0 * VL)).intoArray(c, o11 + 0 * VL);
+        }
+    }
+
+    /**
+     * C[6 × 4·VL] (+)= alpha · Ap · Bp over {@code kc} steps, as {@link #wide} with twice the columns: 24 accumulators,
+     * 4 B vectors and one broadcast A value, 29 of the 32 vector registers of AVX-512. Only used with 32 registers.
+     */
+    static void wider(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR_WIDER, ai = ao + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);
+            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02); c03 = a0.fma(b3, c03);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12); c13 = a1.fma(b3, c13);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22); c23 = a2.fma(b3, c23);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32); c33 = a3.fma(b3, c33);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41); c42 = a4.fma(b2, c42); c43 = a4.fma(b3, c43);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52); c53 = a5.fma(b3, c53);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            c01.mul(al).intoArray(c, o0 + 1 * VL);
+            c02.mul(al).intoArray(c, o0 + 2 * VL);
+            c03.mul(al).intoArray(c, o0 + 3 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            c11.mul(al).intoArray(c, o1 + 1 * VL);
+            c12.mul(al).intoArray(c, o1 + 2 * VL);
+            c13.mul(al).intoArray(c, o1 + 3 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            c21.mul(al).intoArray(c, o2 + 1 * VL);
+            c22.mul(al).intoArray(c, o2 + 2 * VL);
+            c23.mul(al).intoArray(c, o2 + 3 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            c31.mul(al).intoArray(c, o3 + 1 * VL);
+            c32.mul(al).intoArray(c, o3 + 2 * VL);
+            c33.mul(al).intoArray(c, o3 + 3 * VL);
+            int o4 = co + 4 * ldc;
+            c40.mul(al).intoArray(c, o4 + 0 * VL);
+            c41.mul(al).intoArray(c, o4 + 1 * VL);
+            c42.mul(al).intoArray(c, o4 + 2 * VL);
+            c43.mul(al).intoArray(c, o4 + 3 * VL);
+            int o5 = co + 5 * ldc;
+            c50.mul(al).intoArray(c, o5 + 0 * VL);
+            c51.mul(al).intoArray(c, o5 + 1 * VL);
+            c52.mul(al).intoArray(c, o5 + 2 * VL);
+            c53.mul(al).intoArray(c, o5 + 3 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            c01.fma(al, FloatVector.fromArray(S, c, o0 + 1 * VL)).intoArray(c, o0 + 1 * VL);
+            c02.fma(al, FloatVector.fromArray(S, c, o0 + 2 * VL)).intoArray(c, o0 + 2 * VL);
+            c03.fma(al, FloatVector.fromArray(S, c, o0 + 3 * VL)).intoArray(c, o0 + 3 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            c11.fma(al, FloatVector.fromArray(S, c, o1 + 1 * VL)).intoArray(c, o1 + 1 * VL);
+            c12.fma(al, FloatVector.fromArray(S, c, o1 + 2 * VL)).intoArray(c, o1 + 2 * VL);
+            c13.fma(al, FloatVector.fromArray(S, c, o1 + 3 * VL)).intoArray(c, o1 + 3 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            c21.fma(al, FloatVector.fromArray(S, c, o2 + 1 * VL)).intoArray(c, o2 + 1 * VL);
+            c22.fma(al, FloatVector.fromArray(S, c, o2 + 2 * VL)).intoArray(c, o2 + 2 * VL);
+            c23.fma(al, FloatVector.fromArray(S, c, o2 + 3 * VL)).intoArray(c, o2 + 3 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            c31.fma(al, FloatVector.fromArray(S, c, o3 + 1 * VL)).intoArray(c, o3 + 1 * VL);
+            c32.fma(al, FloatVector.fromArray(S, c, o3 + 2 * VL)).intoArray(c, o3 + 2 * VL);
+            c33.fma(al, FloatVector.fromArray(S, c, o3 + 3 * VL)).intoArray(c, o3 + 3 * VL);
+            int o4 = co + 4 * ldc;
+            c40.fma(al, FloatVector.fromArray(S, c, o4 + 0 * VL)).intoArray(c, o4 + 0 * VL);
+            c41.fma(al, FloatVector.fromArray(S, c, o4 + 1 * VL)).intoArray(c, o4 + 1 * VL);
+            c42.fma(al, FloatVector.fromArray(S, c, o4 + 2 * VL)).intoArray(c, o4 + 2 * VL);
+            c43.fma(al, FloatVector.fromArray(S, c, o4 + 3 * VL)).intoArray(c, o4 + 3 * VL);
+            int o5 = co + 5 * ldc;
+            c50.fma(al, FloatVector.fromArray(S, c, o5 + 0 * VL)).intoArray(c, o5 + 0 * VL);
+            c51.fma(al, FloatVector.fromArray(S, c, o5 + 1 * VL)).intoArray(c, o5 + 1 * VL);
+            c52.fma(al, FloatVector.fromArray(S, c, o5 + 2 * VL)).intoArray(c, o5 + 2 * VL);
+            c53.fma(al, FloatVector.fromArray(S, c, o5 + 3 * VL)).intoArray(c, o5 + 3 * VL);
+        }
+    }
+
+    /** As {@link #wider}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. */
+    static void widerRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3], r4 = base[4], r5 = base[5];
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR_WIDER;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);
+            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02); c03 = a0.fma(b3, c03);
+            FloatVector a1 = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12); c13 = a1.fma(b3, c13);
+            FloatVector a2 = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22); c23 = a2.fma(b3, c23);
+            FloatVector a3 = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32); c33 = a3.fma(b3, c33);
+            FloatVector a4 = FloatVector.broadcast(S, a[r4 + p]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41); c42 = a4.fma(b2, c42); c43 = a4.fma(b3, c43);
+            FloatVector a5 = FloatVector.broadcast(S, a[r5 + p]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52); c53 = a5.fma(b3, c53);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            c01.mul(al).intoArray(c, o0 + 1 * VL);
+            c02.mul(al).intoArray(c, o0 + 2 * VL);
+            c03.mul(al).intoArray(c, o0 + 3 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            c11.mul(al).intoArray(c, o1 + 1 * VL);
+            c12.mul(al).intoArray(c, o1 + 2 * VL);
+            c13.mul(al).intoArray(c, o1 + 3 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            c21.mul(al).intoArray(c, o2 + 1 * VL);
+            c22.mul(al).intoArray(c, o2 + 2 * VL);
+            c23.mul(al).intoArray(c, o2 + 3 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            c31.mul(al).intoArray(c, o3 + 1 * VL);
+            c32.mul(al).intoArray(c, o3 + 2 * VL);
+            c33.mul(al).intoArray(c, o3 + 3 * VL);
+            int o4 = co + 4 * ldc;
+            c40.mul(al).intoArray(c, o4 + 0 * VL);
+            c41.mul(al).intoArray(c, o4 + 1 * VL);
+            c42.mul(al).intoArray(c, o4 + 2 * VL);
+            c43.mul(al).intoArray(c, o4 + 3 * VL);
+            int o5 = co + 5 * ldc;
+            c50.mul(al).intoArray(c, o5 + 0 * VL);
+            c51.mul(al).intoArray(c, o5 + 1 * VL);
+            c52.mul(al).intoArray(c, o5 + 2 * VL);
+            c53.mul(al).intoArray(c, o5 + 3 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            c01.fma(al, FloatVector.fromArray(S, c, o0 + 1 * VL)).intoArray(c, o0 + 1 * VL);
+            c02.fma(al, FloatVector.fromArray(S, c, o0 + 2 * VL)).intoArray(c, o0 + 2 * VL);
+            c03.fma(al, FloatVector.fromArray(S, c, o0 + 3 * VL)).intoArray(c, o0 + 3 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            c11.fma(al, FloatVector.fromArray(S, c, o1 + 1 * VL)).intoArray(c, o1 + 1 * VL);
+            c12.fma(al, FloatVector.fromArray(S, c, o1 + 2 * VL)).intoArray(c, o1 + 2 * VL);
+            c13.fma(al, FloatVector.fromArray(S, c, o1 + 3 * VL)).intoArray(c, o1 + 3 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            c21.fma(al, FloatVector.fromArray(S, c, o2 + 1 * VL)).intoArray(c, o2 + 1 * VL);
+            c22.fma(al, FloatVector.fromArray(S, c, o2 + 2 * VL)).intoArray(c, o2 + 2 * VL);
+            c23.fma(al, FloatVector.fromArray(S, c, o2 + 3 * VL)).intoArray(c, o2 + 3 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            c31.fma(al, FloatVector.fromArray(S, c, o3 + 1 * VL)).intoArray(c, o3 + 1 * VL);
+            c32.fma(al, FloatVector.fromArray(S, c, o3 + 2 * VL)).intoArray(c, o3 + 2 * VL);
+            c33.fma(al, FloatVector.fromArray(S, c, o3 + 3 * VL)).intoArray(c, o3 + 3 * VL);
+            int o4 = co + 4 * ldc;
+            c40.fma(al, FloatVector.fromArray(S, c, o4 + 0 * VL)).intoArray(c, o4 + 0 * VL);
+            c41.fma(al, FloatVector.fromArray(S, c, o4 + 1 * VL)).intoArray(c, o4 + 1 * VL);
+            c42.fma(al, FloatVector.fromArray(S, c, o4 + 2 * VL)).intoArray(c, o4 + 2 * VL);
+            c43.fma(al, FloatVector.fromArray(S, c, o4 + 3 * VL)).intoArray(c, o4 + 3 * VL);
+            int o5 = co + 5 * ldc;
+            c50.fma(al, FloatVector.fromArray(S, c, o5 + 0 * VL)).intoArray(c, o5 + 0 * VL);
+            c51.fma(al, FloatVector.fromArray(S, c, o5 + 1 * VL)).intoArray(c, o5 + 1 * VL);
+            c52.fma(al, FloatVector.fromArray(S, c, o5 + 2 * VL)).intoArray(c, o5 + 2 * VL);
+            c53.fma(al, FloatVector.fromArray(S, c, o5 + 3 * VL)).intoArray(c, o5 + 3 * VL);
         }
     }
 }

@@ -112,6 +112,25 @@ class GemmTest {
         check(par2, 700, 37, 300, true, true, false, 1f);
     }
 
+    /** Every register block computes each element by the same FMA chain, so the choice of block never changes a bit. */
+    @Test
+    void registerBlocksAgreeBitForBit() {
+        int m = 50, n = 200, k = Gemm.KC + 45;
+        for (boolean direct : new boolean[] {false, true}) {
+            View a = View.random(m, k, !direct, 7), b = View.random(k, n, false, 8);
+            float[][] out = new float[Gemm.Block.values().length][];
+            for (Gemm.Block block : Gemm.Block.values()) {
+                float[] c = new float[m * n];
+                Gemm.blocked(block, 0, m, 0, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n);
+                out[block.ordinal()] = c;
+            }
+            assertArrayEquals(out[0], out[1], "narrow vs wide" + (direct ? ", A in place" : ""));
+            assertArrayEquals(out[1], out[2], "wide vs wider" + (direct ? ", A in place" : ""));
+            assertClose("wider", reference(m, n, k, 1f, a, b, null), out[2], TOL);
+        }
+        if (GemmMicroKernel.HAS_WIDER) org.junit.jupiter.api.Assertions.assertEquals(Gemm.Block.WIDER, Gemm.Block.of(256));
+    }
+
     @Test
     void zeroKClearsOrKeepsC() {
         float[] c = {1, 2, 3, 4};
