@@ -153,6 +153,11 @@ public final class Scheduler {
             case Op.Slice s -> refs.put(y.id(), materialize(n.operands().get(0), o).slice(s.axis(), s.start(), s.end(), s.step()));
             case Op.Transpose t -> refs.put(y.id(), materialize(n.operands().get(0), o).transpose(t.perm()));
             case Op.Broadcast b -> refs.put(y.id(), materialize(n.operands().get(0), o).broadcast(shape(y)));
+            case Op.MatMul m when shape(n.operands().get(0))[shape(n.operands().get(0)).length - 1] == 1 ->
+                    // An outer product (K = 1, a weight gradient from a single row) is elementwise: a[i, 0] · b[0, j],
+                    // each product rounded once as the GEMM rounds it. As an elementwise kernel it fuses with what reads it
+                    // (Adam's update of the weight) instead of writing the whole matrix and reading it back.
+                    fuseOrStore(n, new Expr.Binary(Op.BinaryFn.MUL, operand(n, 0), operand(n, 1)));
             case Op.MatMul m -> {
                 BufferRef out = newTemp(y);
                 kernels.add(new Kernel.MatMul(out, in(n, 0), in(n, 1), o));
@@ -406,6 +411,14 @@ public final class Scheduler {
         for (Kernel k : kernels) {
             if (k instanceof Kernel.Fused f) {
                 int at = groupTarget(out, f);
+                if (at < 0) {
+                    // f cannot move up to a group (it needs something computed since), but the group may move down to f.
+                    int sink = sinkTarget(out, f);
+                    if (sink >= 0) {
+                        out.add(out.remove(sink));
+                        at = out.size() - 1;
+                    }
+                }
                 if (at >= 0) {
                     Kernel g = out.get(at);
                     List<Kernel.Fused> parts = new ArrayList<>(g instanceof Kernel.FusedGroup fg ? fg.parts() : List.of((Kernel.Fused) g));
@@ -430,6 +443,30 @@ public final class Scheduler {
             if (!parts.isEmpty() && groupable(parts, f)) return i;
             for (BufferRef w : Kernels.writes(x)) if (reads.contains(w.buffer()) || w.buffer() == writes) return -1;
             for (BufferRef r : Kernels.reads(x)) if (r.buffer() == writes) return -1;
+        }
+        return -1;
+    }
+
+    /**
+     * An elementwise kernel or group before f, groupable with it, that can run later instead: nothing after it reads
+     * what it writes, or writes what it reads or writes. (An outer-product weight gradient computed early, and the
+     * optimizer update of that weight, which waits for the step's scalars.)
+     */
+    private int sinkTarget(List<Kernel> out, Kernel.Fused f) {
+        for (int i = out.size() - 1; i >= Math.max(0, out.size() - GROUP_WINDOW); i--) {
+            Kernel x = out.get(i);
+            List<Kernel.Fused> parts = x instanceof Kernel.FusedGroup g ? g.parts() : x instanceof Kernel.Fused one ? List.of(one) : List.of();
+            if (parts.isEmpty() || !groupable(parts, f)) continue;
+            java.util.Set<Integer> writes = new java.util.HashSet<>(), reads = new java.util.HashSet<>();
+            for (BufferRef w : Kernels.writes(x)) writes.add(w.buffer());
+            for (BufferRef r : Kernels.reads(x)) reads.add(r.buffer());
+            boolean free = true;
+            for (int j = i + 1; j < out.size() && free; j++) {
+                Kernel y = out.get(j);
+                for (BufferRef r : Kernels.reads(y)) free &= !writes.contains(r.buffer());
+                for (BufferRef w : Kernels.writes(y)) free &= !writes.contains(w.buffer()) && !reads.contains(w.buffer());
+            }
+            if (free) return i;
         }
         return -1;
     }
