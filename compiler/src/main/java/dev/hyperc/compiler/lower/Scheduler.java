@@ -181,7 +181,8 @@ public final class Scheduler {
                 long off = 0;
                 for (Value v : n.operands()) {
                     long len = shape(v)[c.axis()];
-                    kernels.add(new Kernel.Copy(out.slice(c.axis(), off, off + len, 1), materialize(v, o), o));
+                    BufferRef piece = out.slice(c.axis(), off, off + len, 1);
+                    if (!computeInto(v, piece, o)) kernels.add(new Kernel.Copy(piece, materialize(v, o), o));
                     off += len;
                 }
                 refs.put(y.id(), out);
@@ -196,6 +197,45 @@ public final class Scheduler {
             }
             case Op.Scan s -> throw new AssertionError("handled above");
         }
+    }
+
+    /**
+     * Makes the kernel that computes v write straight into {@code dst} (a piece of a concat), instead of a temporary
+     * that would then be copied: the gradient of a generated weight vector is assembled this way from the gradients
+     * of the target's weights, with no copy per piece. Done for an elementwise value not yet stored, or one whose
+     * buffer a single elementwise kernel wrote in full, that nothing has read, and that no value other than this
+     * chain of single-use views of it refers to.
+     */
+    private boolean computeInto(Value v, BufferRef dst, Origin o) {
+        Expr e = inlined.get(v.id());
+        if (e != null && !(e instanceof Expr.Scalar)) {
+            inlined.remove(v.id());
+            kernels.add(new Kernel.Fused(dst, broadcastLoads(e, shape(v)), o));
+            refs.put(v.id(), dst);
+            return true;
+        }
+        BufferRef r = refs.get(v.id());
+        if (r == null) return false;
+        Buffer b = buffers.get(r.buffer());
+        if (b.kind() != Buffer.Kind.TEMP || !r.isContiguous() || r.offset() != 0 || r.numel() != b.size()) return false;
+        int writer = -1;
+        for (int i = 0; i < kernels.size(); i++) {
+            for (BufferRef read : Kernels.reads(kernels.get(i))) if (read.buffer() == b.id()) return false;
+            for (BufferRef w : Kernels.writes(kernels.get(i))) {
+                if (w.buffer() != b.id()) continue;
+                if (writer >= 0) return false;
+                writer = i;
+            }
+        }
+        if (writer < 0 || !(kernels.get(writer) instanceof Kernel.Fused f) || !f.out().isContiguous() || f.out().offset() != 0) return false;
+        for (Map.Entry<Integer, BufferRef> ref : refs.entrySet()) {
+            if (ref.getValue().buffer() == b.id() && uses.getOrDefault(ref.getKey(), 0) != 1) return false;
+        }
+        BufferRef target = dst.reshape(f.out().shape());
+        if (target == null) return false;
+        kernels.set(writer, new Kernel.Fused(target, f.expr(), f.origin()));
+        // The views of the old buffer were all single-use links of the chain that ends here: nothing reads them again.
+        return true;
     }
 
     private interface KernelFor {

@@ -45,6 +45,56 @@ class SchedulerFusionTest {
         }
     }
 
+    /**
+     * Per-sample generated weights: the gradient of the generator's flat output is assembled from the target weights'
+     * gradients (per-sample outer products, elementwise kernels) written straight into their pieces, not copied.
+     */
+    @Test
+    void generatedWeightGradientsAreWrittenIntoTheirPiecesOfTheFlatGradient() {
+        CompiledModel m = compile("""
+                hyperc 1
+                model tiny_edifice
+                input task: i32[B]
+                input x: f32[B, 7]
+                input y: i32[B]
+                let cond = task |> embedding(1, 4)
+                let logits = hypernetwork(cond, x, conditioning_size: 4, input_size: 7,
+                                          target_layer_sizes: [(7, 5), (5, 3)], hidden_sizes: [6], activation: relu)
+                let loss = cross_entropy(logits, y)
+                train { loss = loss  optimizer = adam(lr: 0.01)  batch = 4 }
+                """);
+        Schedule s = Scheduler.lower(Compiler.trainingStep(m).graph("step"), 4);
+        List<Kernel> wideCopies = s.kernels().stream()
+                .filter(k -> k instanceof Kernel.Copy c && c.out().shape().length == 2 && c.out().shape()[1] >= 15).toList();
+        assertEquals(List.of(), wideCopies, "pieces of a generated-weight gradient copied");
+        assertTrue(s.kernels().stream().noneMatch(k -> k instanceof Kernel.MatMul mm && mm.a().shape()[mm.a().shape().length - 1] == 1),
+                "outer products are elementwise kernels");
+    }
+
+    /**
+     * One set of generated weights per step (a task id per batch): the head's weight gradient is an outer product,
+     * computed inside the Adam group of that weight instead of a product written out and read back.
+     */
+    @Test
+    void aSingleRowHeadGradientIsPartOfItsAdamGroup() {
+        CompiledModel m = compile("""
+                hyperc 1
+                model single_row
+                input task: i32[]
+                input x: f32[B, 3]
+                input t: f32[B, 2]
+                target core(v: f32[3]) = v |> dense(2)
+                let w = task |> embedding(2, 4) |> dense(params(core))
+                let loss = mse(core(x, w), t)
+                train { loss = loss  optimizer = adam(lr: 0.01)  batch = 4 }
+                """);
+        Schedule s = Scheduler.lower(Compiler.trainingStep(m).graph("step"), 4);
+        List<Kernel> head = s.kernels().stream().filter(k -> written(s, k).contains("dense_1.w")).toList();
+        assertEquals(1, head.size(), "dense_1.w is written by " + head);
+        Kernel.FusedGroup g = assertInstanceOf(head.get(0));
+        assertEquals(4, g.parts().size(), "gradient, moment 1, moment 2, parameter: " + written(s, g));
+    }
+
     /** A dense layer's bias and activation are the epilogue of its matrix product: one kernel. */
     @Test
     void denseBiasAndActivationAreTheProductsEpilogue() {
