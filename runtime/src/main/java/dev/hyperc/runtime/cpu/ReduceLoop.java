@@ -71,6 +71,8 @@ final class ReduceLoop {
                         double sum = 0;
                         for (int j = j0; j < j1; j++) sum += d[off + j];
                         acc[o] += sum;
+                    } else if (innerOs == 1) {
+                        addColumns(acc, o, d, off, j0, j1);
                     } else {
                         for (int j = j0; j < j1; j++) acc[o + j * innerOs] += d[off + j];
                     }
@@ -79,6 +81,23 @@ final class ReduceLoop {
                 case MIN -> { for (int j = j0; j < j1; j++) acc[o + j * innerOs] = Math.min(acc[o + j * innerOs], d[off + j]); }
             }
         }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.FloatVector.SPECIES_256;
+    private static final jdk.incubator.vector.VectorSpecies<Double> D = jdk.incubator.vector.DoubleVector.SPECIES_512;
+
+    /**
+     * acc[o + j] += d[off + j] for j in [j0, j1), widening to double: 8 floats at a time converted exactly and added
+     * in double, so each sum is the same as the scalar loop's.
+     */
+    private static void addColumns(double[] acc, int o, float[] d, int off, int j0, int j1) {
+        int j = j0;
+        for (; j + F.length() <= j1; j += F.length()) {
+            var wide = (jdk.incubator.vector.DoubleVector) jdk.incubator.vector.FloatVector.fromArray(F, d, off + j)
+                    .convertShape(jdk.incubator.vector.VectorOperators.F2D, D, 0);
+            wide.add(jdk.incubator.vector.DoubleVector.fromArray(D, acc, o + j)).intoArray(acc, o + j);
+        }
+        for (; j < j1; j++) acc[o + j] += d[off + j];
     }
 
     private static int[] rowMajor(int[] shape) {
