@@ -43,8 +43,13 @@ public final class GemmBench {
     public static void main(String[] args) {
         threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         boolean quick = args.length > 1 && args[1].equals("quick");
-        System.out.printf(Locale.ROOT, "GemmBench: threads=%d, vector species %s, KC=%d MC=%d NC=%d, MR×NR=%d×%d, load average %s%n",
-                threads, GemmMicroKernel.S, Gemm.KC, Gemm.MC, Gemm.NC, GemmMicroKernel.MR, GemmMicroKernel.NR, loadAverage());
+        StringBuilder blocks = new StringBuilder();
+        for (Gemm.Block b : Gemm.Block.values()) {
+            if (b == Gemm.Block.WIDER && !GemmMicroKernel.HAS_WIDER) continue;
+            blocks.append(blocks.isEmpty() ? "" : ", ").append(b.mr).append('×').append(b.nr);
+        }
+        System.out.printf(Locale.ROOT, "GemmBench: threads=%d, vector species %s, KC=%d MC=%d NC=%d, register blocks MR×NR %s (1024 columns: %s), load average %s%n",
+                threads, GemmMicroKernel.S, Gemm.KC, Gemm.MC, Gemm.NC, blocks, Gemm.Block.of(1024), loadAverage());
         try (Parallel par = new Parallel(threads)) {
             for (int s : quick ? new int[] {1024} : new int[] {512, 1024, 2048}) square(par, s, false, false);
             if (!quick) {
