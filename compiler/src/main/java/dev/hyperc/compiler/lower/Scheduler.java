@@ -182,7 +182,7 @@ public final class Scheduler {
                 for (Value v : n.operands()) {
                     long len = shape(v)[c.axis()];
                     BufferRef piece = out.slice(c.axis(), off, off + len, 1);
-                    if (!computeInto(v, piece, o)) kernels.add(new Kernel.Copy(piece, materialize(v, o), o));
+                    if (!computeInto(v, piece)) kernels.add(new Kernel.Copy(piece, materialize(v, o), o));
                     off += len;
                 }
                 refs.put(y.id(), out);
@@ -202,18 +202,11 @@ public final class Scheduler {
     /**
      * Makes the kernel that computes v write straight into {@code dst} (a piece of a concat), instead of a temporary
      * that would then be copied: the gradient of a generated weight vector is assembled this way from the gradients
-     * of the target's weights, with no copy per piece. Done for an elementwise value not yet stored, or one whose
-     * buffer a single elementwise kernel wrote in full, that nothing has read, and that no value other than this
-     * chain of single-use views of it refers to.
+     * of the target's weights, with no copy per piece. Done for a value whose buffer a single elementwise kernel
+     * wrote in full, that nothing has read, and that no value other than this chain of single-use views of it refers
+     * to. (A value whose only user is a concat is never left inlined: see {@link #fusible}.)
      */
-    private boolean computeInto(Value v, BufferRef dst, Origin o) {
-        Expr e = inlined.get(v.id());
-        if (e != null && !(e instanceof Expr.Scalar)) {
-            inlined.remove(v.id());
-            kernels.add(new Kernel.Fused(dst, broadcastLoads(e, shape(v)), o));
-            refs.put(v.id(), dst);
-            return true;
-        }
+    private boolean computeInto(Value v, BufferRef dst) {
         BufferRef r = refs.get(v.id());
         if (r == null) return false;
         Buffer b = buffers.get(r.buffer());
