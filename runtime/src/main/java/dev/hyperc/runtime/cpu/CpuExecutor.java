@@ -195,9 +195,9 @@ public final class CpuExecutor {
         Origin o = k.origin();
         return switch (k) {
             case Kernel.Fused f -> {
-                ElementwiseParts loop = new ElementwiseParts(List.of(f), this::view, List.of());
-                int nodes = loop.width(), ops = loop.operands();
-                yield step(name, o, seed -> loop.run(pool, t -> scratch.frame(t, nodes, ops), seed));
+                ElementwiseParts one = new ElementwiseParts(List.of(f), this::view, List.of());
+                int width = one.width(), ops = one.operands();
+                yield step(name, o, seed -> one.run(pool, t -> scratch.frame(t, width, ops), seed));
             }
             case Kernel.FusedGroup g -> {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by

@@ -83,10 +83,10 @@ final class ElementwiseParts {
         compiled.span(streams, f.offsets, f.scalars, len);
     }
 
-    /** Scratch slots a thread needs. */
+    /** Scratch slots a thread needs: the nodes of the part with the most, or the compiled loop's scalars if more. */
     int width() { return width; }
 
-    /** Operands of the part with the most. */
+    /** Offsets a thread needs: the operands of the part with the most, or the compiled loop's streams if more. */
     int operands() { return operands; }
 
     /** A frame big enough for every part. */

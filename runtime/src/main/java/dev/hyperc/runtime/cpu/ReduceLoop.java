@@ -19,9 +19,12 @@ final class ReduceLoop {
     private final FusedLoop producer;
     private final Strided staged;
     private final int[] inShape;
-    private final boolean[] reduced;
     private final double[] acc;
     private final long count;
+    /** Output strides per input axis (0 on reduced axes), mapping each input element to its output slot. */
+    private final int[] ostride;
+    /** Elements along the last input axis, and the output stride there (0 when it is reduced). */
+    private final int inner, innerOs;
 
     ReduceLoop(Kernel.Reduce r, Function<BufferRef, Strided> bind) {
         fn = r.fn();
@@ -30,7 +33,7 @@ final class ReduceLoop {
         for (int i = 0; i < inShape.length; i++) inShape[i] = Math.toIntExact(r.inShape()[i]);
         int n = 1;
         for (int d : inShape) n *= d;
-        reduced = new boolean[inShape.length];
+        boolean[] reduced = new boolean[inShape.length];
         long c = 1;
         for (int a : r.axes()) {
             reduced[a] = true;
@@ -46,17 +49,27 @@ final class ReduceLoop {
             producer = new FusedLoop(staged, r.in(), bind);
         }
         acc = new double[Math.max(1, out.numel())];
+        int rank = inShape.length;
+        ostride = new int[rank];
+        int s = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            if (!reduced[i]) {
+                ostride[i] = s;
+                s *= inShape[i];
+            }
+        }
+        inner = rank == 0 ? 1 : inShape[rank - 1];
+        innerOs = rank == 0 ? 0 : ostride[rank - 1];
     }
 
     /** Below this many kept columns a reduction runs on one thread. */
     private static final int PARALLEL_COLUMNS = 4096;
 
     /** Folds columns [j0, j1) of every row of the staged input into {@code acc}. */
-    private void fold(int[] ostride, int innerOs, int j0, int j1) {
+    private void fold(int j0, int j1) {
         int r = inShape.length;
         float[] d = staged.data();
         int base = staged.base();
-        int inner = r == 0 ? 1 : inShape[r - 1];
         int rows = staged.numel() / Math.max(1, inner);
         for (int row = 0; row < rows; row++) {
             int o = 0, rr = row;
@@ -122,24 +135,12 @@ final class ReduceLoop {
             case MIN -> Double.POSITIVE_INFINITY;
         };
         java.util.Arrays.fill(acc, init);
-        // Output strides per input axis (0 on reduced axes), to map each input element to its output slot.
-        int r = inShape.length;
-        int[] ostride = new int[r];
-        int s = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            if (!reduced[i]) {
-                ostride[i] = s;
-                s *= inShape[i];
-            }
-        }
-        int inner = r == 0 ? 1 : inShape[r - 1];
-        int innerOs = r == 0 ? 0 : ostride[r - 1];
         if (innerOs != 0 && inner >= PARALLEL_COLUMNS && pool.threads() > 1) {
             // Columns are kept (a bias gradient: sum over the batch). Each thread folds its own column range over
             // every row, in row order, so each output's sum is the same whatever the thread count.
-            pool.forChunks(inner, (t, j0, j1) -> fold(ostride, innerOs, j0, j1));
+            pool.forChunks(inner, (t, j0, j1) -> fold(j0, j1));
         } else {
-            fold(ostride, innerOs, 0, inner);
+            fold(0, inner);
         }
         int n = out.numel();
         for (int i = 0; i < n; i++) out.set(i, (float) (fn == Op.ReduceFn.MEAN ? acc[i] / count : acc[i]));
