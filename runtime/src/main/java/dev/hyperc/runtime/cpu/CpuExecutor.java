@@ -87,6 +87,9 @@ public final class CpuExecutor {
     /** Starts recording time per kernel (off by default: it costs two clock reads per kernel). */
     public void enableProfiling() { nanos = new long[steps.size()]; }
 
+    /** Runs kernel {@code i} alone (developer timing of one kernel; the others' outputs are left as they are). */
+    void runKernel(int i, long seed) { steps.get(i).run(seed); }
+
     /** Runs every kernel once. {@code seed} drives this run's noise. */
     public void run(long seed) {
         if (nanos == null) {
@@ -195,14 +198,14 @@ public final class CpuExecutor {
         Origin o = k.origin();
         return switch (k) {
             case Kernel.Fused f -> {
-                ElementwiseParts one = new ElementwiseParts(List.of(f), this::view, List.of());
+                ElementwiseParts one = new ElementwiseParts(List.of(f), this::view);
                 int width = one.width(), ops = one.operands();
                 yield step(name, o, seed -> one.run(pool, t -> scratch.frame(t, width, ops), seed));
             }
             case Kernel.FusedGroup g -> {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by
                 // the next while still in cache.
-                ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view, List.of());
+                ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view);
                 int width = parts.width(), ops = parts.operands();
                 yield step(name, o, seed -> parts.run(pool, t -> scratch.frame(t, width, ops), seed));
             }
@@ -231,7 +234,7 @@ public final class CpuExecutor {
                 }
                 // The direct convolution's output tiles are not exposed, so the epilogue runs right after it in the same
                 // step; conv outputs of the reference models fit in L2, where it finds them.
-                ElementwiseParts epi = new ElementwiseParts(c.epilogue(), this::view, List.of());
+                ElementwiseParts epi = new ElementwiseParts(c.epilogue(), this::view);
                 int width = epi.width(), ops = epi.operands();
                 yield step("a convolution with its elementwise epilogue", o, seed -> {
                     conv.forward(pool, x.data(), x.base(), kk.data(), kk.base(), out.data(), out.base(), scratch);

@@ -21,9 +21,19 @@ final class ElementwiseParts {
     private final SpanCompiler.CompiledSpan compiled;
     private final float[][] streams;
 
-    /** {@code extraWalks}: more stride vectors that must keep their axes apart (e.g. rows and columns of a product). */
-    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks) {
-        this(parts, bind, extraWalks, Compile.WHEN_LARGE);
+    /** The parts of a kernel or group, run over all their elements. */
+    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind) {
+        this(parts, bind, List.of(), false, Compile.WHEN_LARGE);
+    }
+
+    /** A product's epilogue, applied to blocks ({@link #rect}): its rows stay the product's rows. */
+    static ElementwiseParts epilogue(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind) {
+        // A stride vector that no axis pair satisfies keeps rows and columns apart, so blocks map to (row, column span).
+        return new ElementwiseParts(parts, bind, List.of(new int[] {0, 1}), true, Compile.WHEN_LARGE);
+    }
+
+    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, Compile compile) {
+        this(parts, bind, List.of(), false, compile);
     }
 
     /** When the parts run as one compiled loop ({@link SpanCompiler}) rather than on the interpreter. */
@@ -35,7 +45,11 @@ final class ElementwiseParts {
         NEVER
     }
 
-    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks, Compile compile) {
+    /**
+     * {@code extraWalks}: more stride vectors that must keep their axes apart (e.g. rows and columns of a product);
+     * {@code keepRows}: short rows are not merged (see {@link FusedLoop}).
+     */
+    private ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks, boolean keepRows, Compile compile) {
         List<int[]> walks = new ArrayList<>(extraWalks);
         for (Kernel.Fused f : parts) {
             walks.add(bind.apply(f.out()).strides());
@@ -44,7 +58,7 @@ final class ElementwiseParts {
         loops = new FusedLoop[parts.size()];
         int w = 0, ops = 0;
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new FusedLoop(bind.apply(parts.get(i).out()), parts.get(i).expr(), bind, walks);
+            loops[i] = new FusedLoop(bind.apply(parts.get(i).out()), parts.get(i).expr(), bind, walks, keepRows);
             w = Math.max(w, loops[i].nodeCount());
             ops = Math.max(ops, loops[i].operandCount());
             if (!loops[i].sameUnits(loops[0])) throw new IllegalStateException("parts coalesced differently: " + parts);

@@ -23,7 +23,8 @@ import java.util.function.Function;
  *   <li>a unit-stride load is read in place rather than copied into scratch, and the root writes
  *       straight into the output when the output is unit-stride.</li>
  * </ul>
- * Every vector operation used is exactly rounded (add, mul, div, sqrt, min/max, compare), so results do
+ * What the root stores is flushed to zero where subnormal ({@link ElementwiseOps#flush}: the FTZ mode the JVM cannot
+ * set). Every vector operation used is exactly rounded (add, mul, div, sqrt, min/max, compare), so results do
  * not depend on whether the JIT has compiled the Vector API intrinsics yet; transcendentals stay scalar
  * {@link Math} calls for the same reason.
  */
@@ -84,22 +85,32 @@ final class FusedLoop {
     /** Coalesced index space: shape and per-operand strides (operand 0 = the output, then the loads). */
     private final int[] shape;
     private final int[][] strides;
+    /** Per operand, offsets along the (merged) last axis where it is not walked linearly (its stride there is TABLE). */
+    private final int[][] tables;
     private final int[] bases;
+    /** Rows shorter than this merge with the rows after them. */
+    static final int MIN_ROW = 64;
+    /** Longest merged row (offset tables are this long at most). */
+    static final int MAX_TABLE = 1 << 14;
+    /** The last-axis stride of an operand read through its offset table: matches neither 0 (uniform) nor 1 (in place). */
+    private static final int TABLE = Integer.MIN_VALUE;
     /** Per node: constant along a row, so computed once per span. */
     private final boolean[] uniform;
     /** Per load: read in place (unit stride, and not overlapping the output at other elements). */
     private final boolean[] inPlace;
 
     FusedLoop(Strided out, Expr expr, Function<BufferRef, Strided> bind) {
-        this(out, expr, bind, List.of());
+        this(out, expr, bind, List.of(), false);
     }
 
     /**
      * A loop whose axes also stay apart wherever one of {@code alsoWalk} (stride vectors over the output's shape) does
      * not walk them contiguously. The parts of a {@link dev.hyperc.compiler.lower.Kernel.FusedGroup} pass each other's
      * strides, so they all coalesce to one index space and work unit u means the same elements in every part.
+     * {@code keepRows}: never merge short rows ({@link #MIN_ROW}), so that (row, column) keeps addressing the
+     * output's last two axes (a product's epilogue, applied block by block).
      */
-    FusedLoop(Strided out, Expr expr, Function<BufferRef, Strided> bind, List<int[]> alsoWalk) {
+    FusedLoop(Strided out, Expr expr, Function<BufferRef, Strided> bind, List<int[]> alsoWalk, boolean keepRows) {
         this.out = out;
         this.root = compile(expr, bind);
         int rank = out.rank();
@@ -133,9 +144,56 @@ final class FusedLoop {
             dims.add(1);
             cols.add(new int[all]);
         }
-        shape = dims.stream().mapToInt(Integer::intValue).toArray();
+        // Short rows: a span costs ~0.1 µs of set-up whatever its length, which dominates rows of a few elements (a
+        // gradient broadcast over 2×2 pixels ran at ~30 ns per element). Trailing axes merge into one row of at least
+        // MIN_ROW elements (splitting an axis where a divisor allows); an operand that does not walk the merged row
+        // linearly reads (or the output writes) it through a table of offsets.
+        int tailAxes = 1;
+        long tail = dims.get(dims.size() - 1);
+        while (!keepRows && tail < MIN_ROW && tailAxes < dims.size()) {
+            int k = dims.size() - 1 - tailAxes, size = dims.get(k), d = size;
+            for (int div = 2; div < size; div++) {
+                if (size % div == 0 && div * tail >= MIN_ROW) { d = div; break; }
+            }
+            if (d < size) { // split axis k into (size / d, d) and take the inner part
+                int[] col = cols.get(k), outer = new int[all];
+                for (int o = 0; o < all; o++) outer[o] = col[o] * d;
+                dims.set(k, d);
+                dims.add(k, size / d);
+                cols.add(k, outer);
+            }
+            tail *= d;
+            tailAxes++;
+        }
+        if (tailAxes > 1 && tail > MAX_TABLE) tailAxes = 1; // a long merged row would need a large table: keep short rows
+        int outerAxes = dims.size() - tailAxes;
+        shape = new int[outerAxes + 1];
         strides = new int[ops][shape.length];
-        for (int k = 0; k < shape.length; k++) for (int o = 0; o < ops; o++) strides[o][k] = cols.get(k)[o];
+        tables = new int[ops][];
+        for (int k = 0; k < outerAxes; k++) {
+            shape[k] = dims.get(k);
+            for (int o = 0; o < ops; o++) strides[o][k] = cols.get(k)[o];
+        }
+        shape[outerAxes] = (int) tail;
+        for (int o = 0; o < ops; o++) {
+            boolean linear = true;
+            for (int k = outerAxes; k < dims.size() - 1 && linear; k++) linear = cols.get(k)[o] == cols.get(k + 1)[o] * dims.get(k + 1);
+            if (linear) {
+                strides[o][outerAxes] = cols.get(dims.size() - 1)[o];
+                continue;
+            }
+            strides[o][outerAxes] = TABLE;
+            int[] t = new int[(int) tail];
+            for (int j = 0; j < t.length; j++) {
+                int rest = j, off = 0;
+                for (int k = dims.size() - 1; k >= outerAxes; k--) {
+                    off += (rest % dims.get(k)) * cols.get(k)[o];
+                    rest /= dims.get(k);
+                }
+                t[j] = off;
+            }
+            tables[o] = t;
+        }
         bases = new int[ops];
         bases[0] = out.base();
         for (int i = 0; i < loads.size(); i++) bases[i + 1] = loads.get(i).base();
@@ -349,16 +407,31 @@ final class FusedLoop {
         long flat0 = (long) row * shape[shape.length - 1] + c0;
         int last = shape.length - 1;
         int os = strides[0][last];
-        int ob = f.rowBase[0] + c0 * os;
         float[] dst = out.data();
+        if (os == TABLE) { // the output is not walked linearly along the merged row
+            int[] t = tables[0];
+            int ob = f.rowBase[0];
+            if (uniform[root]) {
+                float v = ElementwiseOps.flush(scalar(root, f, c0));
+                for (int j = 0; j < len; j++) dst[ob + t[c0 + j]] = v;
+                return;
+            }
+            resolve(root, len, f, c0, flat0, seed);
+            float[] res = f.arr[root];
+            int ro = f.off[root];
+            for (int j = 0; j < len; j++) dst[ob + t[c0 + j]] = ElementwiseOps.flush(res[ro + j]);
+            return;
+        }
+        int ob = f.rowBase[0] + c0 * os;
         if (uniform[root]) {
-            float v = scalar(root, f, c0);
+            float v = ElementwiseOps.flush(scalar(root, f, c0));
             if (os == 1) java.util.Arrays.fill(dst, ob, ob + len, v);
             else for (int j = 0; j < len; j++) dst[ob + j * os] = v;
             return;
         }
         if (os == 1 && computes(root, f, c0)) {
             compute(root, dst, ob, len, f, c0, flat0, seed);
+            ElementwiseOps.flush(dst, ob, len);
             return;
         }
         resolve(root, len, f, c0, flat0, seed);
@@ -366,8 +439,9 @@ final class FusedLoop {
         int ro = f.off[root];
         if (os == 1) {
             if (res != dst || ro != ob) System.arraycopy(res, ro, dst, ob, len);
+            ElementwiseOps.flush(dst, ob, len);
         } else {
-            for (int j = 0; j < len; j++) dst[ob + j * os] = res[ro + j];
+            for (int j = 0; j < len; j++) dst[ob + j * os] = ElementwiseOps.flush(res[ro + j]);
         }
     }
 
@@ -433,8 +507,14 @@ final class FusedLoop {
             case Load l -> {
                 Strided src = loads.get(l.operand());
                 int st = strides[l.operand() + 1][shape.length - 1];
-                int b = f.rowBase[l.operand() + 1] + c0 * st;
                 float[] d = src.data();
+                if (st == TABLE) {
+                    int[] t = tables[l.operand() + 1];
+                    int b = f.rowBase[l.operand() + 1];
+                    for (int j = 0; j < len; j++) y[yo + j] = d[b + t[c0 + j]];
+                    return;
+                }
+                int b = f.rowBase[l.operand() + 1] + c0 * st;
                 if (st == 1) System.arraycopy(d, b, y, yo, len);
                 else for (int j = 0; j < len; j++) y[yo + j] = d[b + j * st];
             }
@@ -489,4 +569,7 @@ final class FusedLoop {
     }
 
     int nodeCount() { return nodes.size(); }
+
+    /** Elements per row of the index space (after short rows merged). */
+    int rowLength() { return shape[shape.length - 1]; }
 }

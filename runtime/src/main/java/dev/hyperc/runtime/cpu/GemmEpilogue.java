@@ -18,8 +18,7 @@ final class GemmEpilogue implements Gemm.Epilogue {
     long seed;
 
     GemmEpilogue(List<Kernel.Fused> epilogue, Function<BufferRef, Strided> bind) {
-        // A stride vector that no axis pair satisfies keeps rows and columns apart, so blocks map to (row, column span).
-        this.parts = new ElementwiseParts(epilogue, bind, List.of(new int[] {0, 1}));
+        this.parts = ElementwiseParts.epilogue(epilogue, bind);
         this.frame = ThreadLocal.withInitial(parts::newFrame);
     }
 

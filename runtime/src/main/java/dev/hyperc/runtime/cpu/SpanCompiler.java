@@ -62,7 +62,7 @@ final class SpanCompiler {
      * spans per step would stay slow for hundreds of steps. Large kernels, where memory passes cost the most,
      * warm up within a few steps; smaller ones share the interpreter's loops, which are warm from the start.
      */
-    static final long MIN_ELEMENTS = 1L << 16;
+    static final long MIN_ELEMENTS = 1L << 14;
 
     private static final ClassDesc FV = ClassDesc.of("jdk.incubator.vector.FloatVector");
     private static final ClassDesc V = ClassDesc.of("jdk.incubator.vector.Vector");
@@ -98,7 +98,7 @@ final class SpanCompiler {
     private static final class Emitter {
         private final CodeBuilder c;
         private final SpanProgram p;
-        private final int species, zero, one, j;
+        private final int species, zero, one, minNormal, j;
         private final int[] arrays, offsets, scalars, alphas;
 
         Emitter(CodeBuilder c, SpanProgram p) {
@@ -107,6 +107,7 @@ final class SpanCompiler {
             species = c.allocateLocal(TypeKind.REFERENCE);
             zero = c.allocateLocal(TypeKind.REFERENCE);
             one = c.allocateLocal(TypeKind.REFERENCE);
+            minNormal = c.allocateLocal(TypeKind.REFERENCE);
             j = c.allocateLocal(TypeKind.INT);
             int ns = p.streams().size();
             arrays = new int[ns];
@@ -120,6 +121,7 @@ final class SpanCompiler {
             c.getstatic(FV, "SPECIES_PREFERRED", VS).astore(species);
             broadcast(() -> c.fconst_0(), zero);
             broadcast(() -> c.fconst_1(), one);
+            broadcast(() -> c.loadConstant(Float.MIN_NORMAL), minNormal);
             for (int s = 0; s < arrays.length; s++) {
                 arrays[s] = c.allocateLocal(TypeKind.REFERENCE);
                 c.aload(c.parameterSlot(0)).loadConstant(s).aaload().astore(arrays[s]);
@@ -175,7 +177,11 @@ final class SpanCompiler {
                     continue;
                 }
                 if (in instanceof SpanProgram.Store st) {
-                    c.aload(val[st.value()]).aload(arrays[st.stream()]).iload(offsets[st.stream()]).iload(j).iadd();
+                    // v.blend(v · 0, |v| < MIN_NORMAL): the interpreter's flush of what it stores (ElementwiseOps.flush)
+                    c.aload(val[st.value()]).aload(val[st.value()]).aload(zero).invokevirtual(FV, "mul", V_TO_FV);
+                    c.aload(val[st.value()]).invokevirtual(FV, "abs", TO_FV);
+                    c.getstatic(VO, "LT", CMP).aload(minNormal).invokevirtual(FV, "compare", COMPARE).invokevirtual(FV, "blend", BLEND);
+                    c.aload(arrays[st.stream()]).iload(offsets[st.stream()]).iload(j).iadd();
                     if (mask >= 0) c.aload(mask).invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, FLOATS, CD_int, VM));
                     else c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, FLOATS, CD_int));
                     continue;
