@@ -1,7 +1,7 @@
 """Training and inference throughput (samples/s) of the PyTorch ports of multitask_mnist and
 edifice_mlp, on synthetic data of the real shapes (issue 4 peers).
 
-    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/bench_pytorch.py
+    OPENBLAS_CORETYPE=$(bench/openblas-coretype.sh) LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/bench_pytorch.py
 
 Training step = forward + cross-entropy + backward + Adam update (zero_grad(set_to_none=True)),
 exactly what train_pytorch.py does per batch. Inference = forward only under torch.inference_mode().

@@ -1,7 +1,9 @@
 """float32 GEMM GFLOP/s through numpy (the OpenBLAS peer of issue 4).
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$(bench/openblas-coretype.sh) \
         LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/gemm_numpy.py
+
+(bench/openblas-coretype.sh prints a core type only where OpenBLAS would fall back to its generic kernels.)
 
 C[m,n] = A[m,k] @ B[k,n], row-major float32, written into a preallocated C (np.matmul(..., out=C)).
 Sizes are m x k x n. GFLOP/s = 2mkn / median time of one call; each size is timed for at least

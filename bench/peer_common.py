@@ -80,6 +80,10 @@ def machine_info_lines():
     ob = openblas_info()
     if ob:
         lines.append("BLAS: %s | core kernel=%s | openblas threads=%d | %s" % (ob[3], ob[0], ob[2], ob[1]))
+        if ob[0].lower() == "prescott":
+            lines.append("WARNING: OpenBLAS runs its generic Prescott (SSE3) kernels: it did not recognise this CPU. "
+                         "These peer figures are far below its best; set OPENBLAS_CORETYPE (bench/openblas-coretype.sh "
+                         "prints the right one; bench/run.sh does this).")
     else:
         lines.append("BLAS: (no OpenBLAS loaded) libs: %s" % ", ".join(loaded_libs()))
     env = {k: os.environ.get(k) for k in ("LD_LIBRARY_PATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -1,7 +1,7 @@
 """Trains the PyTorch ports of multitask_mnist and edifice_mlp on the real data (issue 4 peers).
 
-    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/train_pytorch.py multitask
-    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/train_pytorch.py edifice
+    OPENBLAS_CORETYPE=$(bench/openblas-coretype.sh) LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/train_pytorch.py multitask
+    OPENBLAS_CORETYPE=$(bench/openblas-coretype.sh) LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/train_pytorch.py edifice
 
 multitask: MNIST 8k/2k + FashionMNIST 8k/2k (first 8,000 train / first 2,000 test samples of each
   dataset directory), Adam 3e-4, batch 32, 5 epochs; each epoch trains one shuffled pass over MNIST

@@ -345,7 +345,21 @@ public final class Gemm {
             gather = gatherIdx;
             for (int l = 0; l < GemmMicroKernel.VL; l++) gather[l] = l * cs;
         }
-        for (int jp = 0; jp < nc; jp += nr) {
+        int full = cs == 1 ? nc - nc % nr : 0;
+        if (full > 0) {
+            // Row-major B, whole panels: row by row, so each source row of the slab is read once, front to back (a
+            // wide B streams from memory; panel by panel it would revisit every row nc / nr times, far apart).
+            for (int p = 0; p < kc; p++) {
+                int sp = off + p * rs;
+                for (int jp = 0; jp < full; jp += nr) {
+                    int dp = jp * kc + p * nr;
+                    for (int v = 0; v < nr; v += GemmMicroKernel.VL) {
+                        jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, b, sp + jp + v).intoArray(dst, dp + v);
+                    }
+                }
+            }
+        }
+        for (int jp = full; jp < nc; jp += nr) {
             int w = Math.min(nr, nc - jp), d = jp * kc, src = off + jp * cs;
             if (cs == 1 && w == nr) {
                 for (int p = 0; p < kc; p++) {

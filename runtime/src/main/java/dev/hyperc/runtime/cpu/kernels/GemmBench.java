@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * GEMM throughput microbenchmark: GFLOP/s (2·M·N·K per product) for the sizes of issue 4's targets.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp runtime/target/classes dev.hyperc.runtime.cpu.kernels.GemmBench [threads] [quick]
+ * java --add-modules jdk.incubator.vector -cp runtime/target/classes dev.hyperc.runtime.cpu.kernels.GemmBench [threads] [quick|edifice]
  * </pre>
  *
  * Each case is warmed up for at least 2 s, then timed in 7 runs of at least 0.25 s each; the median run is
@@ -43,6 +43,7 @@ public final class GemmBench {
     public static void main(String[] args) {
         threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         boolean quick = args.length > 1 && args[1].equals("quick");
+        boolean edifice = args.length > 1 && args[1].equals("edifice");
         StringBuilder blocks = new StringBuilder();
         for (Gemm.Block b : Gemm.Block.values()) {
             if (b == Gemm.Block.WIDER && !GemmMicroKernel.HAS_WIDER) continue;
@@ -51,6 +52,12 @@ public final class GemmBench {
         System.out.printf(Locale.ROOT, "GemmBench: threads=%d, vector species %s, KC=%d MC=%d NC=%d, register blocks MR×NR %s (1024 columns: %s), load average %s%n",
                 threads, GemmMicroKernel.S, Gemm.KC, Gemm.MC, Gemm.NC, blocks, Gemm.Block.of(1024), loadAverage());
         try (Parallel par = new Parallel(threads)) {
+            if (edifice) { // the generator head's three products in edifice_mlp: h·W, hᵀ·dY, dY·Wᵀ
+                strided(par, "edifice h·W 64×256×100480", 64, 100480, 256, 256, 1, 100480, 1);
+                strided(par, "edifice hᵀ·dY 256×64×100480", 256, 100480, 64, 1, 256, 100480, 1);
+                strided(par, "edifice dY·Wᵀ 64×100480×256", 64, 256, 100480, 100480, 1, 1, 100480);
+                return;
+            }
             for (int s : quick ? new int[] {1024} : new int[] {512, 1024, 2048}) square(par, s, false, false);
             if (!quick) {
                 square(par, 1024, true, false);
@@ -87,6 +94,12 @@ public final class GemmBench {
     private static void plain(Parallel par, int m, int k, int n) {
         float[] a = fill(m * k, 3), b = fill(k * n, 4), c = new float[m * n];
         report(m + "×" + k + "×" + n, 2.0 * m * n * k, () -> Gemm.gemm(par, m, n, k, 1f, a, 0, k, 1, b, 0, n, 1, false, c, 0, n));
+    }
+
+    /** C[m, n] = A[m, k] · B[k, n] with the operands' (row, column) strides given: transposes without copies. */
+    private static void strided(Parallel par, String name, int m, int n, int k, int aRs, int aCs, int bRs, int bCs) {
+        float[] a = fill(m * k, 7), b = fill(k * n, 8), c = new float[m * n];
+        report(name, 2.0 * m * n * k, () -> Gemm.gemm(par, m, n, k, 1f, a, 0, aRs, aCs, b, 0, bRs, bCs, false, c, 0, n));
     }
 
     private static void batched(Parallel par, int g, int m, int k, int n) {
