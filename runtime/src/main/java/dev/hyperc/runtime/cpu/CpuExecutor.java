@@ -22,6 +22,9 @@ public final class CpuExecutor {
     interface Step {
         void run(long seed);
 
+        /** As {@link #run}, writing every output (some steps leave out stores that nothing after them reads). */
+        default void runStoringAll(long seed) { run(seed); }
+
         Origin origin();
 
         String name();
@@ -133,7 +136,7 @@ public final class CpuExecutor {
     public void runChecked(long seed) {
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
-            s.run(seed);
+            s.runStoringAll(seed);
             Kernel k = schedule.kernels().get(i);
             // A group names the part (and so the op and source line) whose output is not finite.
             List<Kernel> parts = new ArrayList<>();
@@ -204,10 +207,14 @@ public final class CpuExecutor {
             }
             case Kernel.FusedGroup g -> {
                 // One pass: every part's chunk c before any part's chunk c+1, so values written by one part are read by
-                // the next while still in cache.
-                ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view);
+                // the next while still in cache (or, compiled, in registers; then dead temporaries are not stored).
+                ElementwiseParts parts = new ElementwiseParts(g.parts(), this::view, deadAfter(g));
                 int width = parts.width(), ops = parts.operands();
-                yield step(name, o, seed -> parts.run(pool, t -> scratch.frame(t, width, ops), seed));
+                Body body = seed -> parts.run(pool, t -> scratch.frame(t, width, ops), seed);
+                if (parts.storesEverything) yield step(name, o, body);
+                ElementwiseParts all = new ElementwiseParts(g.parts(), this::view);
+                int wAll = all.width(), opsAll = all.operands();
+                yield step(name, o, body, seed -> all.run(pool, t -> scratch.frame(t, wAll, opsAll), seed));
             }
             case Kernel.Reduce r -> {
                 ReduceLoop loop = new ReduceLoop(r, this::view);
@@ -315,9 +322,35 @@ public final class CpuExecutor {
         void run(long seed);
     }
 
+    /**
+     * The parts of a group whose output only the group itself reads: a temporary buffer that is no output of the
+     * schedule and that no other kernel reads.
+     */
+    private java.util.Set<Integer> deadAfter(Kernel.FusedGroup g) {
+        java.util.Set<Integer> readElsewhere = new java.util.HashSet<>();
+        for (Kernel k : schedule.kernels()) {
+            if (k == g) continue;
+            for (BufferRef r : dev.hyperc.compiler.lower.Kernels.reads(k)) readElsewhere.add(r.buffer());
+        }
+        for (BufferRef r : schedule.outputs().values()) readElsewhere.add(r.buffer());
+        for (BufferRef r : schedule.bodyYields()) readElsewhere.add(r.buffer());
+        java.util.Set<Integer> dead = new java.util.HashSet<>();
+        for (int i = 0; i < g.parts().size(); i++) {
+            BufferRef out = g.parts().get(i).out();
+            if (schedule.buffer(out.buffer()).kind() == Buffer.Kind.TEMP && !readElsewhere.contains(out.buffer())) dead.add(i);
+        }
+        return dead;
+    }
+
     private static Step step(String name, Origin origin, Body body) {
+        return step(name, origin, body, body);
+    }
+
+    private static Step step(String name, Origin origin, Body body, Body storingAll) {
         return new Step() {
             public void run(long seed) { body.run(seed); }
+
+            public void runStoringAll(long seed) { storingAll.run(seed); }
 
             public Origin origin() { return origin; }
 

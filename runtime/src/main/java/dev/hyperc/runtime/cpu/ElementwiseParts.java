@@ -23,17 +23,26 @@ final class ElementwiseParts {
 
     /** The parts of a kernel or group, run over all their elements. */
     ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind) {
-        this(parts, bind, List.of(), false, Compile.WHEN_LARGE);
+        this(parts, bind, List.of(), false, Compile.WHEN_LARGE, java.util.Set.of());
+    }
+
+    /**
+     * As above; the parts numbered in {@code deadAfter} write temporaries that nothing after the group reads, so when
+     * the parts run compiled those stores are left out and later parts take the values from registers (multitask's
+     * head gradient, 6 MB a step, is consumed by its Adam parts this way). See {@link #storesEverything}.
+     */
+    ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, java.util.Set<Integer> deadAfter) {
+        this(parts, bind, List.of(), false, Compile.WHEN_LARGE, deadAfter);
     }
 
     /** A product's epilogue, applied to blocks ({@link #rect}): its rows stay the product's rows. */
     static ElementwiseParts epilogue(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind) {
         // A stride vector that no axis pair satisfies keeps rows and columns apart, so blocks map to (row, column span).
-        return new ElementwiseParts(parts, bind, List.of(new int[] {0, 1}), true, Compile.WHEN_LARGE);
+        return new ElementwiseParts(parts, bind, List.of(new int[] {0, 1}), true, Compile.WHEN_LARGE, java.util.Set.of());
     }
 
     ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, Compile compile) {
-        this(parts, bind, List.of(), false, compile);
+        this(parts, bind, List.of(), false, compile, java.util.Set.of());
     }
 
     /** When the parts run as one compiled loop ({@link SpanCompiler}) rather than on the interpreter. */
@@ -49,7 +58,8 @@ final class ElementwiseParts {
      * {@code extraWalks}: more stride vectors that must keep their axes apart (e.g. rows and columns of a product);
      * {@code keepRows}: short rows are not merged (see {@link FusedLoop}).
      */
-    private ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks, boolean keepRows, Compile compile) {
+    private ElementwiseParts(List<Kernel.Fused> parts, Function<BufferRef, Strided> bind, List<int[]> extraWalks, boolean keepRows, Compile compile,
+                             java.util.Set<Integer> deadAfter) {
         List<int[]> walks = new ArrayList<>(extraWalks);
         for (Kernel.Fused f : parts) {
             walks.add(bind.apply(f.out()).strides());
@@ -71,10 +81,11 @@ final class ElementwiseParts {
         };
         for (FusedLoop l : loops) all &= l.compilable();
         SpanProgram program = null;
+        boolean elided = false;
         if (all) {
-            SpanProgram.Builder b = new SpanProgram.Builder();
-            for (FusedLoop l : loops) l.describe(b);
-            program = b.build();
+            SpanProgram.Builder b = describe(deadAfter);
+            elided = !deadAfter.isEmpty() && !b.conflict();
+            program = elided ? b.build() : describe(java.util.Set.of()).build();
         }
         if (program != null && program.insns().size() <= SpanCompiler.MAX_INSNS) {
             compiled = SpanCompiler.compile(program);
@@ -87,7 +98,20 @@ final class ElementwiseParts {
         }
         width = w;
         operands = ops;
+        storesEverything = compiled == null || !elided;
     }
+
+    private SpanProgram.Builder describe(java.util.Set<Integer> deadAfter) {
+        SpanProgram.Builder b = new SpanProgram.Builder();
+        for (int i = 0; i < loops.length; i++) loops[i].describe(b, deadAfter.contains(i));
+        return b;
+    }
+
+    /**
+     * Whether every part's output is written to memory. When not, a run leaves the dead temporaries stale, so a run that
+     * inspects every output (the NaN check, {@link CpuExecutor#runChecked}) uses parts built without dead-after.
+     */
+    final boolean storesEverything;
 
     /** Whether the parts run as one compiled loop. */
     boolean isCompiled() { return compiled != null; }

@@ -289,15 +289,21 @@ final class FusedLoop {
     }
 
     /** Adds this loop to a program: its loads, its operators and the store of its root into the output. */
-    void describe(SpanProgram.Builder b) {
+    void describe(SpanProgram.Builder b, boolean elideStore) {
         loadStream = new int[loads.size()];
         java.util.Arrays.fill(loadStream, -1);
         List<Integer> leaves = new ArrayList<>(), slots = new ArrayList<>();
         int[] value = new int[nodes.size()];
         java.util.Arrays.fill(value, -1);
-        int v = emit(root, b, value, leaves, slots);
-        outStream = b.stream(out.data());
-        b.add(new SpanProgram.Store(outStream, v));
+        int v = b.add(new SpanProgram.Flush(emit(root, b, value, leaves, slots)));
+        // A store the rest of the schedule never reads is left out; later parts get the value in registers.
+        if (elideStore) {
+            outStream = -1;
+        } else {
+            outStream = b.stream(out.data());
+            b.add(new SpanProgram.Store(outStream, v));
+        }
+        b.stored(SpanProgram.View.of(out), v, elideStore);
         leafNode = leaves.stream().mapToInt(Integer::intValue).toArray();
         leafSlot = slots.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -306,6 +312,8 @@ final class FusedLoop {
         if (value[i] >= 0) return value[i];
         int v;
         if (uniform[i]) {
+            // A scalar is read from memory before the span runs, so it must not be what an earlier part writes.
+            if (nodes.get(i) instanceof Load l && b.forwarded(SpanProgram.View.of(loads.get(l.operand()))) >= 0) b.markConflict();
             int slot = b.scalarSlot();
             leaves.add(i);
             slots.add(slot);
@@ -313,6 +321,8 @@ final class FusedLoop {
         } else {
             v = switch (nodes.get(i)) {
                 case Load l -> {
+                    int fwd = b.forwarded(SpanProgram.View.of(loads.get(l.operand())));
+                    if (fwd >= 0) yield fwd; // what an earlier part stored at this element
                     if (loadStream[l.operand()] < 0) loadStream[l.operand()] = b.stream(loads.get(l.operand()).data());
                     yield b.add(new SpanProgram.Load(loadStream[l.operand()]));
                 }
@@ -341,7 +351,7 @@ final class FusedLoop {
      */
     void prepare(int row, int c0, Frame f, int[] offsets, float[] scalars) {
         rowBases(row, f.rowBase);
-        offsets[outStream] = f.rowBase[0] + c0;
+        if (outStream >= 0) offsets[outStream] = f.rowBase[0] + c0;
         for (int i = 0; i < loadStream.length; i++) if (loadStream[i] >= 0) offsets[loadStream[i]] = f.rowBase[i + 1] + c0;
         for (int k = 0; k < leafNode.length; k++) scalars[leafSlot[k]] = scalar(leafNode[k], f, c0);
     }

@@ -177,11 +177,7 @@ final class SpanCompiler {
                     continue;
                 }
                 if (in instanceof SpanProgram.Store st) {
-                    // v.blend(v · 0, |v| < MIN_NORMAL): the interpreter's flush of what it stores (ElementwiseOps.flush)
-                    c.aload(val[st.value()]).aload(val[st.value()]).aload(zero).invokevirtual(FV, "mul", V_TO_FV);
-                    c.aload(val[st.value()]).invokevirtual(FV, "abs", TO_FV);
-                    c.getstatic(VO, "LT", CMP).aload(minNormal).invokevirtual(FV, "compare", COMPARE).invokevirtual(FV, "blend", BLEND);
-                    c.aload(arrays[st.stream()]).iload(offsets[st.stream()]).iload(j).iadd();
+                    c.aload(val[st.value()]).aload(arrays[st.stream()]).iload(offsets[st.stream()]).iload(j).iadd();
                     if (mask >= 0) c.aload(mask).invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, FLOATS, CD_int, VM));
                     else c.invokevirtual(FV, "intoArray", MethodTypeDesc.of(CD_void, FLOATS, CD_int));
                     continue;
@@ -201,6 +197,12 @@ final class SpanCompiler {
                         c.aload(val[s.a()]).aload(val[s.b()]).aload(val[s.c()]);
                         c.getstatic(VO, "EQ", CMP).aload(zero).invokevirtual(FV, "compare", COMPARE);
                         c.invokevirtual(FV, "blend", BLEND);
+                    }
+                    case SpanProgram.Flush f -> {
+                        // x.blend(x · 0, |x| < MIN_NORMAL): the interpreter's flush of what it stores (ElementwiseOps.flush)
+                        c.aload(val[f.x()]).aload(val[f.x()]).aload(zero).invokevirtual(FV, "mul", V_TO_FV);
+                        c.aload(val[f.x()]).invokevirtual(FV, "abs", TO_FV);
+                        c.getstatic(VO, "LT", CMP).aload(minNormal).invokevirtual(FV, "compare", COMPARE).invokevirtual(FV, "blend", BLEND);
                     }
                     case SpanProgram.Scalar s -> throw new AssertionError();
                     case SpanProgram.Store s -> throw new AssertionError();

@@ -33,6 +33,9 @@ record SpanProgram(List<float[]> streams, int scalars, List<Insn> insns) {
     /** c != 0 ? a : b */
     record Sel(int c, int a, int b) implements Insn {}
 
+    /** x, with subnormal lanes set to zeros of their sign: what every stored value goes through ({@link ElementwiseOps#flush}). */
+    record Flush(int x) implements Insn {}
+
     record Store(int stream, int value) implements Insn {}
 
     /** Unary operators with an exactly rounded vector form (the transcendentals are left to the interpreter). */
@@ -45,10 +48,50 @@ record SpanProgram(List<float[]> streams, int scalars, List<Insn> insns) {
 
     static boolean vectorizes(Op.BinaryFn fn) { return fn != Op.BinaryFn.POW; }
 
+    /** A view's identity for forwarding: the same array (by reference), base and strides over the common shape. */
+    record View(float[] data, int base, List<Integer> strides, long extentEnd) {
+        static View of(Strided s) {
+            List<Integer> st = new ArrayList<>();
+            long last = s.base();
+            for (int i = 0; i < s.rank(); i++) {
+                st.add(s.strides()[i]);
+                last += (long) (s.shape()[i] - 1) * Math.max(0, s.strides()[i]);
+            }
+            return new View(s.data(), s.base(), st, last + 1);
+        }
+
+        boolean overlaps(View o) { return data == o.data && base < o.extentEnd && o.base < extentEnd; }
+    }
+
     static final class Builder {
         private final List<float[]> streams = new ArrayList<>();
         private final List<Insn> insns = new ArrayList<>();
         private int scalars;
+        /** Values stored earlier in the program, by view: a later load of the same view reuses the value. */
+        private final java.util.Map<View, Integer> stored = new java.util.HashMap<>();
+        /** Views whose store was left out (dead after the program); a load that overlaps one differently is a conflict. */
+        private final List<View> elided = new ArrayList<>();
+        private boolean conflict;
+
+        /** The value stored into {@code v} earlier in the program, or -1. */
+        int forwarded(View v) {
+            Integer i = stored.get(v);
+            if (i != null) return i;
+            for (View e : elided) if (e.overlaps(v)) conflict = true;
+            return -1;
+        }
+
+        /** Records that {@code value} is now what {@code v} holds (stored, or elided when {@code elide}). */
+        void stored(View v, int value, boolean elide) {
+            stored.keySet().removeIf(w -> w.overlaps(v)); // a store invalidates what overlapping views held
+            stored.put(v, value);
+            if (elide) elided.add(v);
+        }
+
+        void markConflict() { conflict = true; }
+
+        /** Whether a load read memory that an elided store should have written: the program must keep its stores. */
+        boolean conflict() { return conflict; }
 
         int stream(float[] array) {
             streams.add(array);

@@ -7,7 +7,10 @@ import dev.hyperc.compiler.lower.BufferRef;
 import dev.hyperc.compiler.lower.Schedule;
 import java.util.Map;
 
-/** Finds the first IR value whose CPU result differs from the reference (run with a schedule whose arena is not reused). */
+/**
+ * Finds the first IR value whose CPU result differs from the reference (run with a schedule whose arena is not reused,
+ * after {@link CpuExecutor#runChecked}, which stores the temporaries that compiled groups otherwise leave out).
+ */
 final class DebugCompare {
     static String firstDifference(Graph g, Schedule s, CpuExecutor ex, Map<Integer, DTensor> ref) {
         for (Node n : g.nodes()) {
