@@ -54,13 +54,13 @@ public final class ProfileMain {
                 String[] pair = k.split(":"); // K or K:P (time K, running P before it each time)
                 int i = Integer.parseInt(pair[0]), before = pair.length > 1 ? Integer.parseInt(pair[1]) : -1;
                 long spent = 0;
-                for (int r = 0; r < 1200; r++) {
+                for (int r = 0, reps = Integer.getInteger("reps", 1200); r < reps; r++) {
                     if (before >= 0) ex.runKernel(before, r);
                     long t0 = System.nanoTime();
                     ex.runKernel(i, r);
-                    if (r >= 200) spent += System.nanoTime() - t0;
+                    if (r >= reps / 6) spent += System.nanoTime() - t0;
                 }
-                System.out.printf("    #%s alone: %.1f µs%n", k, spent / 1e3 / 1000);
+                System.out.printf("    #%s alone: %.1f µs%n", k, spent / 1e3 / (Integer.getInteger("reps", 1200) - Integer.getInteger("reps", 1200) / 6));
             }
             ex.profileByKernel().entrySet().stream().limit(12).forEach(e -> System.out.printf("    %-50s %8.3f ms%n", e.getKey(), e.getValue()));
         }
