@@ -71,16 +71,22 @@ public final class ModelBench {
         return in;
     }
 
-    /** Warm-up bounds, in seconds: the JIT needs ~500 multitask_mnist steps before its steps stop getting faster. */
+    /**
+     * Warm-up bounds: at least WARM_MIN_STEPS steps (the JIT compiles the loops of kernels that run once per step only
+     * after ~1,000 multitask_mnist steps) and WARM_MIN_SECONDS, then until the steps stop getting faster, at most
+     * WARM_MAX_SECONDS (edifice_mlp, ~150 ms a step, is warm after ~20 steps).
+     */
     static final double WARM_MIN_SECONDS = 5, WARM_MAX_SECONDS = 30, WARM_BLOCK_SECONDS = 0.5;
+    static final int WARM_MIN_STEPS = 1500;
 
     /**
      * Median seconds per call over rounds of about 1/5 of the budget each, after warm-up. The JIT compiles the
-     * kernels' loops only once they have run often enough, and small kernels run once per step, so the first few
-     * hundred steps of a small model are slower (multitask_mnist: ~38 ms per step for the first 100, 6-9 ms up to
-     * ~400, then ~5). Warm-up therefore runs in blocks of {@value #WARM_BLOCK_SECONDS} s until three blocks in a row are
-     * not 5% faster than the best before them (at least {@value #WARM_MIN_SECONDS} s, at most {@value #WARM_MAX_SECONDS} s):
-     * the figure is the steady state a long training run sees.
+     * kernels' loops only once they have run often enough, and small kernels run once per step, so the first
+     * thousand steps of a small model are slower (multitask_mnist: ~38 ms per step for the first 100, 6-9 ms up to
+     * ~400, ~5 up to ~1,000, then ~4). Warm-up therefore runs in blocks of {@value #WARM_BLOCK_SECONDS} s until three
+     * blocks in a row are not 5% faster than the best before them, and for at least {@value #WARM_MIN_STEPS} steps
+     * and {@value #WARM_MIN_SECONDS} s, at most {@value #WARM_MAX_SECONDS} s: the figure is the steady state of a long
+     * training run, and the log line says how long the warm-up took.
      */
     static Timing measure(Runnable step, double seconds) {
         long start = System.nanoTime();
@@ -98,7 +104,7 @@ public final class ModelBench {
             flat = perStep < 0.95 * best ? 0 : flat + 1;
             best = Math.min(best, perStep);
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (elapsed >= WARM_MAX_SECONDS || (elapsed >= WARM_MIN_SECONDS && flat >= 3 && warm >= 3)) break;
+            if (elapsed >= WARM_MAX_SECONDS || (elapsed >= WARM_MIN_SECONDS && flat >= 3 && warm >= WARM_MIN_STEPS)) break;
         }
         double warmSeconds = (System.nanoTime() - start) / 1e9;
         double[] rounds = new double[5];
