@@ -361,14 +361,7 @@ public final class Gemm {
         }
         for (int jp = full; jp < nc; jp += nr) {
             int w = Math.min(nr, nc - jp), d = jp * kc, src = off + jp * cs;
-            if (cs == 1 && w == nr) {
-                for (int p = 0; p < kc; p++) {
-                    int sp = src + p * rs, dp = d + p * nr;
-                    for (int v = 0; v < nr; v += GemmMicroKernel.VL) {
-                        jdk.incubator.vector.FloatVector.fromArray(GemmMicroKernel.S, b, sp + v).intoArray(dst, dp + v);
-                    }
-                }
-            } else if (cs == 1) {
+            if (cs == 1) { // the last, partial panel (whole ones were packed above)
                 for (int p = 0; p < kc; p++) {
                     int sp = src + p * rs, dp = d + p * nr;
                     for (int j = 0; j < w; j++) dst[dp + j] = b[sp + j];
