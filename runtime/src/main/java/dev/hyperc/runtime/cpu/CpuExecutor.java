@@ -212,9 +212,12 @@ public final class CpuExecutor {
                 int width = parts.width(), ops = parts.operands();
                 Body body = seed -> parts.run(pool, t -> scratch.frame(t, width, ops), seed);
                 if (parts.storesEverything) yield step(name, o, body);
-                ElementwiseParts all = new ElementwiseParts(g.parts(), this::view);
-                int wAll = all.width(), opsAll = all.operands();
-                yield step(name, o, body, seed -> all.run(pool, t -> scratch.frame(t, wAll, opsAll), seed));
+                // Built on first use: only the NaN diagnosis runs it, and it is a second compiled loop.
+                var all = new java.util.concurrent.atomic.AtomicReference<ElementwiseParts>();
+                yield step(name, o, body, seed -> {
+                    ElementwiseParts a = all.updateAndGet(v -> v != null ? v : new ElementwiseParts(g.parts(), this::view));
+                    a.run(pool, t -> scratch.frame(t, a.width(), a.operands()), seed);
+                });
             }
             case Kernel.Reduce r -> {
                 ReduceLoop loop = new ReduceLoop(r, this::view);

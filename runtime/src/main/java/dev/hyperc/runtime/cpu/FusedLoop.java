@@ -223,14 +223,8 @@ final class FusedLoop {
     private boolean overlapsOutputElsewhere(Strided load) {
         if (load.data() != out.data()) return false;
         if (load.base() == out.base() && java.util.Arrays.equals(load.strides(), out.strides())) return false;
-        long lo1 = load.base(), hi1 = extent(load), lo2 = out.base(), hi2 = extent(out);
+        long lo1 = load.base(), hi1 = load.end(), lo2 = out.base(), hi2 = out.end();
         return lo1 < hi2 && lo2 < hi1;
-    }
-
-    private static long extent(Strided s) {
-        long last = s.base();
-        for (int i = 0; i < s.rank(); i++) last += (long) (s.shape()[i] - 1) * Math.max(0, s.strides()[i]);
-        return last + 1;
     }
 
     private int compile(Expr e, Function<BufferRef, Strided> bind) {

@@ -18,7 +18,6 @@ final class ReduceLoop {
     private final Strided out;
     private final FusedLoop producer;
     private final Strided staged;
-    private final int[] inShape;
     /** The input's axes as the fold walks them: merged where both are reduced or both kept and adjacent. */
     private final int[] foldShape;
     private final double[] acc;
@@ -31,7 +30,7 @@ final class ReduceLoop {
     ReduceLoop(Kernel.Reduce r, Function<BufferRef, Strided> bind) {
         fn = r.fn();
         out = bind.apply(r.out());
-        inShape = new int[r.inShape().length];
+        int[] inShape = new int[r.inShape().length];
         for (int i = 0; i < inShape.length; i++) inShape[i] = Math.toIntExact(r.inShape()[i]);
         int n = 1;
         for (int d : inShape) n *= d;

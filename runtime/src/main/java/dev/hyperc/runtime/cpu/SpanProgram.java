@@ -52,12 +52,8 @@ record SpanProgram(List<float[]> streams, int scalars, List<Insn> insns) {
     record View(float[] data, int base, List<Integer> strides, long extentEnd) {
         static View of(Strided s) {
             List<Integer> st = new ArrayList<>();
-            long last = s.base();
-            for (int i = 0; i < s.rank(); i++) {
-                st.add(s.strides()[i]);
-                last += (long) (s.shape()[i] - 1) * Math.max(0, s.strides()[i]);
-            }
-            return new View(s.data(), s.base(), st, last + 1);
+            for (int x : s.strides()) st.add(x);
+            return new View(s.data(), s.base(), st, s.end());
         }
 
         boolean overlaps(View o) { return data == o.data && base < o.extentEnd && o.base < extentEnd; }

@@ -33,6 +33,13 @@ record Strided(float[] data, int base, int[] shape, int[] strides) {
         return true;
     }
 
+    /** One past the highest array index the view reaches (positive strides; a negative one adds nothing). */
+    long end() {
+        long last = base;
+        for (int i = 0; i < shape.length; i++) last += (long) (shape[i] - 1) * Math.max(0, strides[i]);
+        return last + 1;
+    }
+
     /** Array index of the element with row-major flat index {@code flat}. */
     int at(int flat) {
         int idx = base;
