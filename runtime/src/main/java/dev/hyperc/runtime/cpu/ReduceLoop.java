@@ -117,11 +117,17 @@ final class ReduceLoop {
         }
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.FloatVector.SPECIES_256;
-    private static final jdk.incubator.vector.VectorSpecies<Double> D = jdk.incubator.vector.DoubleVector.SPECIES_512;
+    /**
+     * The widest double vector this machine has, and the float vector half its size that converts into it: 8 doubles
+     * from 8 floats with AVX-512, 4 from 4 with AVX2. A fixed 512-bit double species would not be intrinsified on an
+     * AVX2 machine and would run as boxed Java code.
+     */
+    private static final jdk.incubator.vector.VectorSpecies<Double> D = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED;
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.VectorSpecies.of(float.class,
+            jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     /**
-     * acc[o + j] += d[off + j] for j in [j0, j1), widening to double: 8 floats at a time converted exactly and added
+     * acc[o + j] += d[off + j] for j in [j0, j1), widening to double: a vector of floats at a time converted exactly and added
      * in double, so each sum is the same as the scalar loop's.
      */
     private static void addColumns(double[] acc, int o, float[] d, int off, int j0, int j1) {
@@ -135,8 +141,9 @@ final class ReduceLoop {
     }
 
     /**
-     * Σ d[off + j] for j in [j0, j1), in double: 16 partial sums (two vectors of 8 lanes), then the lanes in order, then
-     * the tail. The order is fixed by the row length alone, so the sum is deterministic; a single running sum would be
+     * Σ d[off + j] for j in [j0, j1), in double: two vectors of partial sums (16 with AVX-512, 8 with AVX2), then the lanes
+     * in order, then the tail. The order is fixed by the row length and the machine's vector size alone, so the sum is
+     * deterministic; a single running sum would be
      * a chain of dependent adds, 4 cycles each.
      */
     private static double rowSum(float[] d, int off, int j0, int j1) {
