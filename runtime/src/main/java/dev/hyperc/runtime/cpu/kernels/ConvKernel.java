@@ -14,17 +14,26 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
-    /** Rows × columns of the wide (6 × 2 vectors) and narrow (12 × 1 vector) register blocks. */
-    static final int MR = 6, NR = 2 * VL, MR_NARROW = 12, NR_NARROW = VL;
+    /**
+     * Rows × columns of the wide (6 × 2 vectors, or 4 × 2 with 16 vector registers) and narrow (12 × 1 vector)
+     * register blocks.
+     */
+    static final int MR = GemmMicroKernel.MR, NR = 2 * VL, MR_NARROW = 12, NR_NARROW = VL;
     /** Floats of the largest tile. */
     static final int TILE = Math.max(MR * NR, MR_NARROW * NR_NARROW);
 
     private ConvKernel() {}
 
+    /** The wide block: {@link #wide6} or {@link #wide4}, as {@link #MR} says. */
+    static void wide(int kk, float[] a, int[] base, int[] idx, float[] b, int bOff, int ldb, float[] tile, int tOff) {
+        if (MR == 6) wide6(kk, a, base, idx, b, bOff, ldb, tile, tOff);
+        else wide4(kk, a, base, idx, b, bOff, ldb, tile, tOff);
+    }
+
     /**
      * tile[r·2·VL + j] = Σ_k a[base[r] + idx[k]] · b[bOff + k·ldb + j] for r < 6, j < 2·VL, k < kk.
      */
-    static void wide(int kk, float[] a, int[] base, int[] idx, float[] b, int bOff, int ldb, float[] tile, int tOff) {
+    static void wide6(int kk, float[] a, int[] base, int[] idx, float[] b, int bOff, int ldb, float[] tile, int tOff) {
         int a0 = base[0], a1 = base[1], a2 = base[2], a3 = base[3], a4 = base[4], a5 = base[5];
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -114,5 +123,31 @@ final class ConvKernel {
         c90.intoArray(tile, tOff + 9 * VL + 0 * VL);
         c100.intoArray(tile, tOff + 10 * VL + 0 * VL);
         c110.intoArray(tile, tOff + 11 * VL + 0 * VL);
+    }
+
+    /** As {@link #wide6} with four rows, for machines with 16 vector registers (see {@link GemmMicroKernel#wide4}). */
+    static void wide4(int kk, float[] a, int[] base, int[] idx, float[] b, int bOff, int ldb, float[] tile, int tOff) {
+        int a0 = base[0], a1 = base[1], a2 = base[2], a3 = base[3];
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int k = 0; k < kk; k++) {
+            int o = idx[k], bi = bOff + k * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + 1 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + o]);
+            c00 = x0.fma(b0, c00); c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + o]);
+            c10 = x1.fma(b0, c10); c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + o]);
+            c20 = x2.fma(b0, c20); c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + o]);
+            c30 = x3.fma(b0, c30); c31 = x3.fma(b1, c31);
+        }
+        c00.intoArray(tile, tOff + 0 * VL + 0 * VL); c01.intoArray(tile, tOff + 0 * VL + 1 * VL);
+        c10.intoArray(tile, tOff + 2 * VL + 0 * VL); c11.intoArray(tile, tOff + 2 * VL + 1 * VL);
+        c20.intoArray(tile, tOff + 4 * VL + 0 * VL); c21.intoArray(tile, tOff + 4 * VL + 1 * VL);
+        c30.intoArray(tile, tOff + 6 * VL + 0 * VL); c31.intoArray(tile, tOff + 6 * VL + 1 * VL);
     }
 }

@@ -17,7 +17,8 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_WIDER;
  * <p><b>Algorithm.</b> The classic five-loop blocking: a KC × NC slab of B is packed into NR-wide column panels,
  * an MC × KC block of A into MR-tall row panels (packing absorbs any strides or transpose and zero-pads edges),
  * then {@link GemmMicroKernel} multiplies one A panel by one B panel with an MR × NR block of C in registers
- * (6 × 32, 12 × 16 when N is narrow, 6 × 64 when N is wide and there are 32 vector registers: see {@link Block}).
+ * (6 × 32, 12 × 16 when N is narrow, 6 × 64 when N is wide and there are 32 vector registers: see {@link Block};
+ * with AVX2's 8-float vectors and 16 registers, 4 × 16 and 12 × 8).
  * Edge tiles are computed into a small tile and added to C with the same rounding as a full tile
  * ({@code fma(acc, alpha, c)}), so an element's value never depends on which tile or thread produced it.
  *
@@ -50,7 +51,7 @@ public final class Gemm {
     static final class Scratch {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC];
-        final float[] tile = new float[Math.max(MR * NR_WIDER, MR_NARROW * NR_NARROW)];
+        final float[] tile = new float[Math.max(GemmMicroKernel.MR_WIDER * NR_WIDER, MR_NARROW * NR_NARROW)];
         final int[] gather = new int[GemmMicroKernel.VL];
         final int[] gatherA = new int[4 * GemmMicroKernel.VL];
         final int[] rows = new int[MR_NARROW];
@@ -189,7 +190,7 @@ public final class Gemm {
 
     /** The register block of a product, by its N. */
     enum Block {
-        NARROW(MR_NARROW, NR_NARROW), WIDE(MR, NR), WIDER(MR, NR_WIDER);
+        NARROW(MR_NARROW, NR_NARROW), WIDE(MR, NR), WIDER(GemmMicroKernel.MR_WIDER, NR_WIDER);
 
         final int mr, nr;
 

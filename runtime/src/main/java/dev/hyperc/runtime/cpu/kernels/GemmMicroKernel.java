@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * load in the inner loop is contiguous and bounds-check-eliminable. Two shapes with 12 accumulators, and a third
  * with 24 where there are 32 vector registers:
  * <ul>
- *   <li>{@link #wide}: 6 rows × 2 vectors (6 × 32 floats with AVX-512), the default;</li>
+ *   <li>{@link #wide}: 6 rows × 2 vectors (6 × 32 floats with AVX-512), the default; 4 rows × 2 vectors
+ *       (4 × 16 floats) on machines with 16 vector registers (AVX2), where 6 × 2 spills;</li>
  *   <li>{@link #narrow}: 12 rows × 1 vector (12 × 16), for products whose N is at most one vector more than a
  *       multiple of two, e.g. a conv layer with 16 output channels, where the wide kernel would waste half its
  *       lanes on padding.</li>
@@ -19,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * at the FMA throughput limit; 6×2 has the least edge waste for the N = 16·2ⁱ widths of the models' layers. Larger
  * blocks (12×2, 14×2) gained nothing and would spill on 256-bit machines (16 vector registers). The 12×1 kernel
  * reaches ~85% of 6×2 (one B load feeds 12 FMAs but needs 12 broadcasts), which beats 50% lane use.
+ *
+ * <p>On an AMD EPYC Zen 3 (AVX2, 16 vector registers) the same sweep (single core, kc = 256 and 512) gave 38–39
+ * GFLOP/s for 6×2: its 12 accumulators, 2 B vectors and a broadcast take 15 of the 16 registers and C2 spills. 4×2,
+ * 5×2 and 3×3 gave 91–96, 2×4 87–90 and 12×1 57–85; 4×2 is the wide block there (no edge waste for the models'
+ * batch sizes, which are multiples of 4).
  *
  * <p>On an Intel Xeon (Ice Lake server, AVX-512) the same sweep (single core, kc = 256) gave 75–83 GFLOP/s for 6×2,
  * 68–89 for 4×3, 4×5 and 4×6, 85 for 5×5, 95–102 for 7×3, 8×3 and 12×2, and 107–113 for 6×4: there the FMAs need
@@ -31,22 +37,39 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmMicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
-    /** Rows × columns of the wide kernel's register block. */
-    static final int MR = 6, NR = 2 * VL;
+    /**
+     * Whether the machine has 32 vector registers (AVX-512) rather than 16 (AVX2): the preferred vector size tells,
+     * since C2 uses the upper 16 registers only with the 512-bit EVEX encoding.
+     */
+    static final boolean REGISTERS_32 = S.vectorBitSize() >= 512;
+    /** Rows × columns of the wide kernel's register block: 6 × 2 vectors, or 4 × 2 with 16 registers ({@link #wide4}). */
+    static final int MR = REGISTERS_32 ? 6 : 4, NR = 2 * VL;
     /** Rows × columns of the narrow kernel's register block. */
     static final int MR_NARROW = 12, NR_NARROW = VL;
-    /** Columns of the wider (6 × 4 vectors) kernel, and whether this machine has the registers for it. */
-    static final int NR_WIDER = 4 * VL;
-    static final boolean HAS_WIDER = S.vectorBitSize() >= 512;
+    /** Rows × columns of the wider (6 × 4 vectors) kernel, and whether this machine has the registers for it. */
+    static final int MR_WIDER = 6, NR_WIDER = 4 * VL;
+    static final boolean HAS_WIDER = REGISTERS_32;
 
     private GemmMicroKernel() {}
+
+    /** C[MR × 2·VL] (+)= alpha · Ap · Bp: {@link #wide6} or {@link #wide4}, as {@link #MR} says (a constant, folded by C2). */
+    static void wide(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        if (MR == 6) wide6(kc, ap, ao, bp, bo, c, co, ldc, alpha, overwrite);
+        else wide4(kc, ap, ao, bp, bo, c, co, ldc, alpha, overwrite);
+    }
+
+    /** As {@link #wide}, with A read in place ({@link #wide6Rows} or {@link #wide4Rows}). */
+    static void wideRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        if (MR == 6) wide6Rows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+        else wide4Rows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+    }
 
     /**
      * C[6 × 2·VL] (+)= alpha · Ap · Bp over {@code kc} steps. Ap is a packed A micro-panel ({@code ap[ao + p·6 + r]}),
      * Bp a packed B micro-panel ({@code bp[bo + p·NR + j]}). The 6·2 accumulators, 2 B vectors and one
      * broadcast A value stay in vector registers; C is read and written once per call.
      */
-    static void wide(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+    static void wide6(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -54,7 +77,7 @@ final class GemmMicroKernel {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR, ai = ao + p * MR;
+            int bi = bo + p * NR, ai = ao + p * 6;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
@@ -213,10 +236,10 @@ final class GemmMicroKernel {
     }
 
     /**
-     * As {@link #wide}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. Used when
+     * As {@link #wide6}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. Used when
      * packing A would cost more than it saves (N small, so each A panel meets few B panels).
      */
-    static void wideRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+    static void wide6Rows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
         int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3], r4 = base[4], r5 = base[5];
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -395,7 +418,7 @@ final class GemmMicroKernel {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR_WIDER, ai = ao + p * MR;
+            int bi = bo + p * NR_WIDER, ai = ao + p * MR_WIDER;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);
@@ -570,6 +593,109 @@ final class GemmMicroKernel {
             c51.fma(al, FloatVector.fromArray(S, c, o5 + 1 * VL)).intoArray(c, o5 + 1 * VL);
             c52.fma(al, FloatVector.fromArray(S, c, o5 + 2 * VL)).intoArray(c, o5 + 2 * VL);
             c53.fma(al, FloatVector.fromArray(S, c, o5 + 3 * VL)).intoArray(c, o5 + 3 * VL);
+        }
+    }
+
+    /**
+     * C[4 × 2·VL] (+)= alpha · Ap · Bp over {@code kc} steps: {@link #wide6} with four rows, for machines with 16
+     * vector registers, where 6 × 2 accumulators, 2 B vectors and a broadcast leave C2 no register to spare and it
+     * spills (measured on an AMD EPYC Zen 3 with AVX2: 38 GFLOP/s per core for 6 × 2 against 91–95 for 4 × 2).
+     */
+    static void wide4(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR, ai = ao + p * 4;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            c01.mul(al).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            c11.mul(al).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            c21.mul(al).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            c31.mul(al).intoArray(c, o3 + 1 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            c01.fma(al, FloatVector.fromArray(S, c, o0 + 1 * VL)).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            c11.fma(al, FloatVector.fromArray(S, c, o1 + 1 * VL)).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            c21.fma(al, FloatVector.fromArray(S, c, o2 + 1 * VL)).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            c31.fma(al, FloatVector.fromArray(S, c, o3 + 1 * VL)).intoArray(c, o3 + 1 * VL);
+        }
+    }
+
+    /** As {@link #wide4}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. */
+    static void wide4Rows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+        int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3];
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
+            FloatVector a0 = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        if (overwrite) {
+            int o0 = co + 0 * ldc;
+            c00.mul(al).intoArray(c, o0 + 0 * VL);
+            c01.mul(al).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.mul(al).intoArray(c, o1 + 0 * VL);
+            c11.mul(al).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.mul(al).intoArray(c, o2 + 0 * VL);
+            c21.mul(al).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.mul(al).intoArray(c, o3 + 0 * VL);
+            c31.mul(al).intoArray(c, o3 + 1 * VL);
+        } else {
+            int o0 = co + 0 * ldc;
+            c00.fma(al, FloatVector.fromArray(S, c, o0 + 0 * VL)).intoArray(c, o0 + 0 * VL);
+            c01.fma(al, FloatVector.fromArray(S, c, o0 + 1 * VL)).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            c10.fma(al, FloatVector.fromArray(S, c, o1 + 0 * VL)).intoArray(c, o1 + 0 * VL);
+            c11.fma(al, FloatVector.fromArray(S, c, o1 + 1 * VL)).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            c20.fma(al, FloatVector.fromArray(S, c, o2 + 0 * VL)).intoArray(c, o2 + 0 * VL);
+            c21.fma(al, FloatVector.fromArray(S, c, o2 + 1 * VL)).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            c30.fma(al, FloatVector.fromArray(S, c, o3 + 0 * VL)).intoArray(c, o3 + 0 * VL);
+            c31.fma(al, FloatVector.fromArray(S, c, o3 + 1 * VL)).intoArray(c, o3 + 1 * VL);
         }
     }
 }

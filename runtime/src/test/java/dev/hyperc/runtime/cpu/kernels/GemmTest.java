@@ -131,6 +131,59 @@ class GemmTest {
         if (GemmMicroKernel.HAS_WIDER) org.junit.jupiter.api.Assertions.assertEquals(Gemm.Block.WIDER, Gemm.Block.of(256));
     }
 
+    /**
+     * Each micro-kernel shape equals a scalar FMA chain bit for bit, whichever shape this machine's blocks use: the
+     * 6-row kernels serve 32-register machines and the 4-row ones 16-register machines, so on any one machine the
+     * blocked tests above reach only one of them.
+     */
+    @Test
+    void everyMicroKernelShapeIsAnFmaChain() {
+        int vl = GemmMicroKernel.VL, nr = GemmMicroKernel.NR, kc = 37, ldc = nr + 3;
+        float[] b = KernelTesting.random(kc * nr, 11);
+        float[] aRows = KernelTesting.random(6 * (kc + 2), 12); // row r starts at r·(kc + 2)
+        int[] base = {0, kc + 2, 2 * (kc + 2), 3 * (kc + 2), 4 * (kc + 2), 5 * (kc + 2)};
+        for (int mr : new int[] {4, 6}) {
+            float[] ap = new float[kc * mr]; // packed: ap[p·mr + r]
+            for (int p = 0; p < kc; p++) for (int r = 0; r < mr; r++) ap[p * mr + r] = aRows[base[r] + p];
+            for (boolean overwrite : new boolean[] {true, false}) {
+                float alpha = -0.75f;
+                float[] c0 = KernelTesting.random(mr * ldc, 13), want = c0.clone();
+                for (int r = 0; r < mr; r++) {
+                    for (int j = 0; j < nr; j++) {
+                        float acc = 0f;
+                        for (int p = 0; p < kc; p++) acc = Math.fma(aRows[base[r] + p], b[p * nr + j], acc);
+                        want[r * ldc + j] = overwrite ? acc * alpha : Math.fma(acc, alpha, c0[r * ldc + j]);
+                    }
+                }
+                float[] packed = c0.clone(), inPlace = c0.clone();
+                if (mr == 6) {
+                    GemmMicroKernel.wide6(kc, ap, 0, b, 0, packed, 0, ldc, alpha, overwrite);
+                    GemmMicroKernel.wide6Rows(kc, aRows, base, b, 0, inPlace, 0, ldc, alpha, overwrite);
+                } else {
+                    GemmMicroKernel.wide4(kc, ap, 0, b, 0, packed, 0, ldc, alpha, overwrite);
+                    GemmMicroKernel.wide4Rows(kc, aRows, base, b, 0, inPlace, 0, ldc, alpha, overwrite);
+                }
+                String what = mr + " × " + (nr / vl) + " vectors, overwrite " + overwrite;
+                assertArrayEquals(want, packed, what + ", packed A");
+                assertArrayEquals(want, inPlace, what + ", A in place");
+            }
+        }
+        // The convolution kernels: 6 and 4 rows of A at base[r] + idx[k] times the packed B, into a tile.
+        int[] idx = new int[kc];
+        for (int k = 0; k < kc; k++) idx[k] = (k * 7) % (kc + 2);
+        float[] t6 = new float[6 * nr], t4 = new float[4 * nr];
+        ConvKernel.wide6(kc, aRows, base, idx, b, 0, nr, t6, 0);
+        ConvKernel.wide4(kc, aRows, base, idx, b, 0, nr, t4, 0);
+        for (int r = 0; r < 6; r++) {
+            for (int j = 0; j < nr; j++) {
+                float acc = 0f;
+                for (int k = 0; k < kc; k++) acc = Math.fma(aRows[base[r] + idx[k]], b[k * nr + j], acc);
+                org.junit.jupiter.api.Assertions.assertEquals(acc, t6[r * nr + j], "conv 6-row tile (" + r + ", " + j + ")");
+                if (r < 4) org.junit.jupiter.api.Assertions.assertEquals(acc, t4[r * nr + j], "conv 4-row tile (" + r + ", " + j + ")");
+            }
+        }
+    }
+
     @Test
     void zeroKClearsOrKeepsC() {
         float[] c = {1, 2, 3, 4};
