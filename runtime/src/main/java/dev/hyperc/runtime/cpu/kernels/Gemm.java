@@ -26,7 +26,8 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_WIDER;
  * (whichever duplicates less packing: see {@link #splitRows}); each thread packs what it needs into its own
  * thread-local scratch, which is allocated once per thread at fixed size. The reduction over K happens inside one thread in a fixed order, so
  * the result is bitwise independent of the thread count. M = 1 and N = 1 go to {@link Gemv}, which reads the
- * operands in place (packing a matrix that is used once would double the memory traffic).
+ * operands in place (packing a matrix that is used once would double the memory traffic). A long-K product with a
+ * transposed B goes to {@link DotGemm}, which reads both operands along K in place.
  *
  * <p><b>Blocking</b> (measured on this machine, AMD EPYC Zen 4: 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3; single
  * thread, GFLOP per CPU-second because the machine was shared): KC = 512, MC = 72, NC = 1024. At 1024³ KC = 192,
@@ -100,6 +101,10 @@ public final class Gemm {
         if (n == 1) { // C[:,0]ᵀ = B[:,0]ᵀ · Aᵀ
             Gemv.vecMat(par, m, k, alpha, b, bOff, bRs, a, aOff, aCs, aRs, accumulate, c, cOff, ldc);
             if (epi != null) epi.apply(0, m, 0, n);
+            return;
+        }
+        if (DotGemm.applies(m, n, k, aCs, bRs)) { // a long-K A·Bᵀ: dot products, no transposing pack of B
+            DotGemm.gemm(par, m, n, k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
         int threads = par == null ? 1 : par.threads();

@@ -80,11 +80,12 @@ class GemmTest {
     @Test
     void epilogueRunsOnceOnFinishedBlocks() {
         int[][] shapes = {{1, 37, 600}, {29, 1, 70}, {9, 21, 33}, {Gemm.MC + 7, 2 * GemmMicroKernel.NR + 5, Gemm.KC + 33},
-                {Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1}};
+                {Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1},
+                {7, 10, DotGemm.MIN_K + 5, 1}}; // a fourth entry: B transposed, so a long K takes the dot-product path
         for (int[] sh : shapes) {
             for (Parallel par : new Parallel[] {null, par2}) {
                 int m = sh[0], n = sh[1], k = sh[2];
-                View a = View.random(m, k, false, 5L * m + k), b = View.random(k, n, false, 3L * n + k);
+                View a = View.random(m, k, false, 5L * m + k), b = View.random(k, n, sh.length > 3, 3L * n + k);
                 float[] c = new float[m * n];
                 int[] hits = new int[m * n];
                 Gemm.gemm(par, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n,
@@ -110,6 +111,28 @@ class GemmTest {
         check(par2, Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1, true, false, true, -1.5f);
         check(par2, 37, 700, 300, false, true, false, 1f);
         check(par2, 700, 37, 300, true, true, false, 1f);
+    }
+
+    /**
+     * A long-K product with B transposed runs as dot products ({@link DotGemm}): edge blocks on both sides (M odd,
+     * N not a multiple of 4), a K tail shorter than a vector and several K chunks; serial and on two threads it must
+     * agree with the reference and with each other bit for bit.
+     */
+    @Test
+    void longKTimesTransposedBRunsAsDotProducts() {
+        int[][] shapes = {{5, 7, DotGemm.MIN_K + 3}, {2, 4, 2 * DotGemm.KD + DotGemm.MIN_K}, {9, 13, DotGemm.MIN_K + 2 * DotGemm.KD + 1},
+                {3, 2, DotGemm.MIN_K + 17}};
+        for (int[] sh : shapes) {
+            int m = sh[0], n = sh[1], k = sh[2];
+            org.junit.jupiter.api.Assertions.assertTrue(DotGemm.applies(m, n, k, 1, 1), m + "×" + n + "×" + k);
+            check(null, m, n, k, false, true, false, 1f);
+            check(par2, m, n, k, false, true, true, -0.5f);
+            View a = View.random(m, k, false, 3), b = View.random(k, n, true, 4);
+            float[] serial = new float[m * n], parallel = new float[m * n];
+            Gemm.gemm(null, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, serial, 0, n);
+            Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, parallel, 0, n);
+            assertArrayEquals(serial, parallel, m + "×" + n + "×" + k + " serial vs two threads");
+        }
     }
 
     /** Every register block computes each element by the same FMA chain, so the choice of block never changes a bit. */
