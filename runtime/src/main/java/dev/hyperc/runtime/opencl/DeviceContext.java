@@ -31,7 +31,12 @@ import java.util.Map;
  * <p>Not thread-safe: one thread drives a context.
  */
 public final class DeviceContext implements AutoCloseable {
-    static final String BUILD_OPTIONS = "-cl-std=CL1.2";
+    /**
+     * OpenCL C 1.2, with single-precision subnormals allowed to be flushed to zero, as the CPU backend stores them
+     * (see {@code ElementwiseOps.flush}): on a CPU device each operation on a subnormal takes a microcode assist.
+     * Measured on PoCL (AMD EPYC Zen 3, 2 cores): multitask_mnist's step 22.9-24.2 -> 19.2 ms.
+     */
+    static final String BUILD_OPTIONS = "-cl-std=CL1.2 -cl-denorms-are-zero";
 
     private final Cl cl;
     private final Cl.Device device;
