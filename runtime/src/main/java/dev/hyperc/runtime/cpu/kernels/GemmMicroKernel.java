@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The GEMM micro-kernels: an MR × NR block of C held in vector registers, fed from packed panels so that every
- * load in the inner loop is contiguous and bounds-check-eliminable. Two shapes with 12 accumulators, and a third
- * with 24 where there are 32 vector registers:
+ * load in the inner loop is contiguous and bounds-check-eliminable. Two shapes with 12 accumulators (8 for the wide
+ * one where there are only 16 vector registers), and a third with 24 where there are 32:
  * <ul>
  *   <li>{@link #wide}: 6 rows × 2 vectors (6 × 32 floats with AVX-512), the default; 4 rows × 2 vectors
  *       (4 × 16 floats) on machines with 16 vector registers (AVX2), where 6 × 2 spills;</li>
