@@ -34,9 +34,14 @@ final class DotGemm {
 
     private DotGemm() {}
 
-    /** Whether the product should run here: both operands contiguous along a K much longer than M and N. */
+    /** Rows of A at most: A's K chunk, M × KD floats, must stay in L2 (512 KiB at M = 128). */
+    static final int MAX_M = 128;
+    /** Columns per pass over K, which bounds the lane partial sums to MAX_M × JB × VL floats per thread. */
+    static final int JB = 512;
+
+    /** Whether the product should run here: both operands contiguous along a K much longer than M and N, M small. */
     static boolean applies(int m, int n, int k, int aCs, int bRs) {
-        return aCs == 1 && bRs == 1 && k >= MIN_K && k >= 16L * (m + n);
+        return aCs == 1 && bRs == 1 && m <= MAX_M && k >= MIN_K && k >= 16L * (m + n);
     }
 
     /** Per-thread lane partial sums, grown (rarely) to the largest M × columns × VL seen. */
@@ -58,9 +63,16 @@ final class DotGemm {
         }
     }
 
-    /** Columns [j0, j1) of C, every row, on the calling thread. */
+    /** Columns [j0, j1) of C, every row, on the calling thread, in passes of at most {@link #JB} columns. */
     static void columns(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int aRs, float[] b, int bOff, int bCs,
                         boolean accumulate, float[] c, int cOff, int ldc, Gemm.Epilogue epi) {
+        for (int jb = j0; jb < j1; jb += JB) {
+            block(m, jb, Math.min(j1, jb + JB), k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
+        }
+    }
+
+    private static void block(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int aRs, float[] b, int bOff, int bCs,
+                              boolean accumulate, float[] c, int cOff, int ldc, Gemm.Epilogue epi) {
         int cols = j1 - j0, kv = k - k % VL;
         float[][] holder = PARTIAL.get();
         if (holder[0].length < m * cols * VL) holder[0] = new float[m * cols * VL];

@@ -121,7 +121,7 @@ class GemmTest {
     @Test
     void longKTimesTransposedBRunsAsDotProducts() {
         int[][] shapes = {{5, 7, DotGemm.MIN_K + 3}, {2, 4, 2 * DotGemm.KD + DotGemm.MIN_K}, {9, 13, DotGemm.MIN_K + 2 * DotGemm.KD + 1},
-                {3, 2, DotGemm.MIN_K + 17}};
+                {3, 2, DotGemm.MIN_K + 17}, {2, DotGemm.JB + 9, 16 * (DotGemm.JB + 11)}}; // the last in two column passes
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
             org.junit.jupiter.api.Assertions.assertTrue(DotGemm.applies(m, n, k, 1, 1), m + "×" + n + "×" + k);
@@ -133,6 +133,7 @@ class GemmTest {
             Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, parallel, 0, n);
             assertArrayEquals(serial, parallel, m + "×" + n + "×" + k + " serial vs two threads");
         }
+        org.junit.jupiter.api.Assertions.assertFalse(DotGemm.applies(DotGemm.MAX_M + 1, 4, 1 << 16, 1, 1), "M too large for A's chunk to stay in L2");
     }
 
     /** Every register block computes each element by the same FMA chain, so the choice of block never changes a bit. */
