@@ -27,24 +27,26 @@ import jdk.incubator.vector.VectorSpecies;
 final class DotGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
-    /** K per chunk: A's chunk (M × KD floats) must stay in L2 while four rows of B stream past it. */
-    static final int KD = Integer.getInteger("hyperc.gemm.dot.kd", 1024);
+    /**
+     * K per chunk: A's chunk (M × KD floats) must stay in L2 while four rows of B stream past it. A whole number of
+     * vectors, since the kernels step through a chunk a vector at a time.
+     */
+    static final int KD = Gemm.roundUp(Math.max(VL, Integer.getInteger("hyperc.gemm.dot.kd", 1024)), VL);
     /** Below this K the blocked kernel's packing is cheap enough. */
     static final int MIN_K = Integer.getInteger("hyperc.gemm.dot.mink", 4096);
-
-    private DotGemm() {}
-
     /** Rows of A at most: A's K chunk, M × KD floats, must stay in L2 (512 KiB at M = 128). */
     static final int MAX_M = 128;
     /** Columns per pass over K, which bounds the lane partial sums to MAX_M × JB × VL floats per thread. */
     static final int JB = 512;
+
+    private DotGemm() {}
 
     /** Whether the product should run here: both operands contiguous along a K much longer than M and N, M small. */
     static boolean applies(int m, int n, int k, int aCs, int bRs) {
         return aCs == 1 && bRs == 1 && m <= MAX_M && k >= MIN_K && k >= 16L * (m + n);
     }
 
-    /** Per-thread lane partial sums, grown (rarely) to the largest M × columns × VL seen. */
+    /** Per-thread lane partial sums, grown (rarely) to the largest M × columns × VL seen (at most MAX_M × JB × VL). */
     private static final ThreadLocal<float[][]> PARTIAL = ThreadLocal.withInitial(() -> new float[1][0]);
 
     static void gemm(Parallel par, int m, int n, int k, float alpha, float[] a, int aOff, int aRs, float[] b, int bOff, int bCs,
