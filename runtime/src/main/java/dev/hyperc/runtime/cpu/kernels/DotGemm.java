@@ -21,8 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Measured in edifice_mlp's step on an AMD EPYC Zen 3 (AVX2, 2 threads): dY·Wᵀ 65.6–65.8 ms with the blocked
  * kernel, 50.2–51.6 ms here (the whole step 225–236 -> 204–211 ms). KD = 512, 1024 and 2048 were within the
- * machine's noise at M = 64. The system properties {@code hyperc.gemm.dot.kd} and {@code hyperc.gemm.dot.mink}
- * override KD and {@link #MIN_K}.
+ * machine's noise at M = 64. With 32 vector registers the blocked kernel's 6 × 2 block is the faster one: on an
+ * Intel Xeon with AVX-512 (2 threads, GemmBench {@code edifice}, four alternating runs) dY·Wᵀ ran at 106–108
+ * GFLOP/s here and 115–121 blocked, so by default this path is taken only on machines with 16 registers
+ * ({@link #PREFERRED}). The system properties {@code hyperc.gemm.dot} ({@code true}/{@code false}),
+ * {@code hyperc.gemm.dot.kd} and {@code hyperc.gemm.dot.mink} override that choice, KD and {@link #MIN_K}.
  */
 final class DotGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -39,10 +42,19 @@ final class DotGemm {
     /** Columns per pass over K, which bounds the lane partial sums to MAX_M × JB × VL floats per thread. */
     static final int JB = 512;
 
+    /** Whether products that fit go here rather than to the blocked kernel: where that kernel has only 16 registers. */
+    static final boolean PREFERRED = Boolean.parseBoolean(
+            System.getProperty("hyperc.gemm.dot", String.valueOf(!GemmMicroKernel.REGISTERS_32)));
+
     private DotGemm() {}
 
-    /** Whether the product should run here: both operands contiguous along a K much longer than M and N, M small. */
+    /** Whether the product should run here: this machine prefers it, and the shape fits. */
     static boolean applies(int m, int n, int k, int aCs, int bRs) {
+        return PREFERRED && shapeFits(m, n, k, aCs, bRs);
+    }
+
+    /** Both operands contiguous along a K much longer than M and N, M small. */
+    static boolean shapeFits(int m, int n, int k, int aCs, int bRs) {
         return aCs == 1 && bRs == 1 && m <= MAX_M && k >= MIN_K && k >= 16L * (m + n);
     }
 

@@ -47,13 +47,19 @@ class GemmTest {
     }
 
     void check(Parallel par, int m, int n, int k, boolean ta, boolean tb, boolean accumulate, float alpha) {
+        check(false, par, m, n, k, ta, tb, accumulate, alpha);
+    }
+
+    /** {@link #check}, with {@code dot}: straight through {@link DotGemm} (A row-major, B transposed) whatever Gemm would choose. */
+    void check(boolean dot, Parallel par, int m, int n, int k, boolean ta, boolean tb, boolean accumulate, float alpha) {
         View a = View.random(m, k, ta, 31L * m + k), b = View.random(k, n, tb, 17L * n + k + 1);
         int ldc = n + 2, cOff = 1;
         float[] c = random(cOff + m * ldc + 3, 99);
         double[] c0 = new double[m * n];
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c0[i * n + j] = c[cOff + i * ldc + j];
         float[] before = c.clone();
-        Gemm.gemm(par, m, n, k, alpha, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), accumulate, c, cOff, ldc);
+        if (dot) DotGemm.gemm(par, m, n, k, alpha, a.data(), a.off(), a.rs(), b.data(), b.off(), b.cs(), accumulate, c, cOff, ldc, null);
+        else Gemm.gemm(par, m, n, k, alpha, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), accumulate, c, cOff, ldc);
         double[] expected = reference(m, n, k, alpha, a, b, accumulate ? c0 : null);
         float[] got = new float[m * n];
         for (int i = 0; i < m; i++) System.arraycopy(c, cOff + i * ldc, got, i * n, n);
@@ -81,27 +87,33 @@ class GemmTest {
     void epilogueRunsOnceOnFinishedBlocks() {
         int[][] shapes = {{1, 37, 600}, {29, 1, 70}, {9, 21, 33}, {Gemm.MC + 7, 2 * GemmMicroKernel.NR + 5, Gemm.KC + 33},
                 {Gemm.MC * 2 + 1, 3 * GemmMicroKernel.NR + 1, 2 * Gemm.KC + 1},
-                {7, 10, DotGemm.MIN_K + 5, 1}}; // a fourth entry: B transposed, so a long K takes the dot-product path
+                {7, 10, DotGemm.MIN_K + 5, 1}}; // a fourth entry: B transposed, a long K: also run as dot products
         for (int[] sh : shapes) {
             for (Parallel par : new Parallel[] {null, par2}) {
-                int m = sh[0], n = sh[1], k = sh[2];
-                View a = View.random(m, k, false, 5L * m + k), b = View.random(k, n, sh.length > 3, 3L * n + k);
-                float[] c = new float[m * n];
-                int[] hits = new int[m * n];
-                Gemm.gemm(par, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n,
-                        (i0, i1, j0, j1) -> {
-                            for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) {
-                                c[i * n + j] *= c[i * n + j];
-                                synchronized (hits) { hits[i * n + j]++; }
-                            }
-                        });
-                double[] expected = reference(m, n, k, 1f, a, b, null);
-                for (int i = 0; i < expected.length; i++) expected[i] *= expected[i];
-                String what = "epilogue " + m + "×" + n + "×" + k + (par == null ? " serial" : " parallel");
-                assertClose(what, expected, c, 1e-4);
-                for (int i = 0; i < hits.length; i++) org.junit.jupiter.api.Assertions.assertEquals(1, hits[i], what + " element " + i);
+                epilogueRunsOnce(false, par, sh[0], sh[1], sh[2], sh.length > 3);
+                if (sh.length > 3) epilogueRunsOnce(true, par, sh[0], sh[1], sh[2], true);
             }
         }
+    }
+
+    /** One product of {@link #epilogueRunsOnceOnFinishedBlocks}: through {@link Gemm#gemm} or straight through {@link DotGemm}. */
+    private void epilogueRunsOnce(boolean dot, Parallel par, int m, int n, int k, boolean tb) {
+        View a = View.random(m, k, false, 5L * m + k), b = View.random(k, n, tb, 3L * n + k);
+        float[] c = new float[m * n];
+        int[] hits = new int[m * n];
+        Gemm.Epilogue square = (i0, i1, j0, j1) -> {
+            for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) {
+                c[i * n + j] *= c[i * n + j];
+                synchronized (hits) { hits[i * n + j]++; }
+            }
+        };
+        if (dot) DotGemm.gemm(par, m, n, k, 1f, a.data(), a.off(), a.rs(), b.data(), b.off(), b.cs(), false, c, 0, n, square);
+        else Gemm.gemm(par, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n, square);
+        double[] expected = reference(m, n, k, 1f, a, b, null);
+        for (int i = 0; i < expected.length; i++) expected[i] *= expected[i];
+        String what = "epilogue " + (dot ? "dot products " : "") + m + "×" + n + "×" + k + (par == null ? " serial" : " parallel");
+        assertClose(what, expected, c, 1e-4);
+        for (int i = 0; i < hits.length; i++) org.junit.jupiter.api.Assertions.assertEquals(1, hits[i], what + " element " + i);
     }
 
     @Test
@@ -124,16 +136,17 @@ class GemmTest {
                 {3, 2, DotGemm.MIN_K + 17}, {2, DotGemm.JB + 9, 16 * (DotGemm.JB + 11)}}; // the last in two column passes
         for (int[] sh : shapes) {
             int m = sh[0], n = sh[1], k = sh[2];
-            org.junit.jupiter.api.Assertions.assertTrue(DotGemm.applies(m, n, k, 1, 1), m + "×" + n + "×" + k);
-            check(null, m, n, k, false, true, false, 1f);
-            check(par2, m, n, k, false, true, true, -0.5f);
+            org.junit.jupiter.api.Assertions.assertTrue(DotGemm.shapeFits(m, n, k, 1, 1), m + "×" + n + "×" + k);
+            check(true, null, m, n, k, false, true, false, 1f);
+            check(true, par2, m, n, k, false, true, true, -0.5f);
+            check(false, par2, m, n, k, false, true, false, 1f); // and whichever path Gemm takes on this machine
             View a = View.random(m, k, false, 3), b = View.random(k, n, true, 4);
             float[] serial = new float[m * n], parallel = new float[m * n];
-            Gemm.gemm(null, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, serial, 0, n);
-            Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, parallel, 0, n);
+            DotGemm.gemm(null, m, n, k, 1f, a.data(), a.off(), a.rs(), b.data(), b.off(), b.cs(), false, serial, 0, n, null);
+            DotGemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), b.data(), b.off(), b.cs(), false, parallel, 0, n, null);
             assertArrayEquals(serial, parallel, m + "×" + n + "×" + k + " serial vs two threads");
         }
-        org.junit.jupiter.api.Assertions.assertFalse(DotGemm.applies(DotGemm.MAX_M + 1, 4, 1 << 16, 1, 1), "M too large for A's chunk to stay in L2");
+        org.junit.jupiter.api.Assertions.assertFalse(DotGemm.shapeFits(DotGemm.MAX_M + 1, 4, 1 << 16, 1, 1), "M too large for A's chunk to stay in L2");
     }
 
     /** Every register block computes each element by the same FMA chain, so the choice of block never changes a bit. */
