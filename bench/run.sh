@@ -80,7 +80,12 @@ fi
 if [ "$HYPERC" -eq 1 ]; then
     step "hyperc CPU backend"
     help=$(./compile-and-run --help 2>&1)     # also builds the launcher if sources changed
-    if grep -q -- '--bench' <<<"$help"; then
+    help_rc=$?
+    if [ "$help_rc" -ne 0 ]; then
+        echo "$help" | tail -20
+        echo "run.sh: ./compile-and-run --help failed (exit $help_rc; a build failure?); hyperc numbers skipped"
+        status=1
+    elif grep -q -- '--bench' <<<"$help"; then
         for m in multitask_mnist edifice_mlp; do
             runlog "hyperc_$m" ./compile-and-run "models/$m.hyper" --bench --threads 2 --device cpu
             # The same model on OpenCL (PoCL here: the same 2 cores), device-resident, one clFinish per step.

@@ -68,12 +68,9 @@ final class DotGemm {
             columns(m, 0, n, k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
-        Task t = Task.acquire();
-        try {
+        try (Task t = TASKS.acquire()) {
             t.set(m, n, k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
             par.forChunks(quads, t);
-        } finally {
-            t.release();
         }
     }
 
@@ -160,24 +157,18 @@ final class DotGemm {
         (first ? v : v.add(FloatVector.fromArray(S, part, o))).intoArray(part, o);
     }
 
+    private static final Reusable<Task> TASKS = new Reusable<>(Task::new);
+
     /** The parallel loop over quads of columns, reused per thread so that a call allocates nothing. */
-    private static final class Task implements Parallel.ChunkBody {
-        private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
-        boolean busy, accumulate;
+    private static final class Task extends Reusable.Args implements Parallel.ChunkBody {
+        boolean accumulate;
         int m, n, k, aOff, aRs, bOff, bCs, cOff, ldc;
         float alpha;
         float[] a, b, c;
         Gemm.Epilogue epi;
 
-        static Task acquire() {
-            Task t = CACHE.get();
-            if (t.busy) t = new Task();
-            t.busy = true;
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             a = b = c = null;
             epi = null;
         }

@@ -112,8 +112,7 @@ public final class Gemm {
             blocked(Block.of(n), 0, m, 0, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
-        Task t = Task.acquire();
-        try {
+        try (Task t = TASKS.acquire()) {
             t.set(m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
             t.epi = epi;
             Block block = Block.of(n);
@@ -122,8 +121,6 @@ public final class Gemm {
             t.block = block;
             t.splitRows = splitRows(m, n, k, threads, mt, nt, aRs, bCs);
             par.forChunks(t.splitRows ? mt : nt, t);
-        } finally {
-            t.release();
         }
     }
 
@@ -159,12 +156,9 @@ public final class Gemm {
             }
             return;
         }
-        BatchTask t = BatchTask.acquire();
-        try {
+        try (BatchTask t = BATCH_TASKS.acquire()) {
             t.set(m, n, k, alpha, a, aOff, aStride, aRs, aCs, b, bOff, bStride, bRs, bCs, accumulate, c, cOff, cStride, ldc);
             par.forChunks(count, t);
-        } finally {
-            t.release();
         }
     }
 
@@ -464,13 +458,11 @@ public final class Gemm {
 
     // ------------------------------------------------------------------ reusable parallel bodies
 
-    /**
-     * The arguments of one parallel product, kept in a per-thread object that is reused, so that a call allocates
-     * no lambda. A nested call on the same thread (a body that itself multiplies) gets a fresh one.
-     */
-    private static final class Task implements Parallel.ChunkBody {
-        private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
-        boolean busy, splitRows;
+    private static final Reusable<Task> TASKS = new Reusable<>(Task::new);
+
+    /** The arguments of one parallel product. */
+    private static final class Task extends Reusable.Args implements Parallel.ChunkBody {
+        boolean splitRows;
         Block block;
         Epilogue epi;
         int m, n, k, aOff, aRs, aCs, bOff, bRs, bCs, cOff, ldc;
@@ -478,15 +470,8 @@ public final class Gemm {
         float[] a, b, c;
         boolean accumulate;
 
-        static Task acquire() {
-            Task t = CACHE.get();
-            if (t.busy) t = new Task();
-            t.busy = true;
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             a = b = c = null;
             epi = null;
         }
@@ -510,24 +495,17 @@ public final class Gemm {
         }
     }
 
+    private static final Reusable<BatchTask> BATCH_TASKS = new Reusable<>(BatchTask::new);
+
     /** As {@link Task}, for a batch whose products are distributed whole over the threads. */
-    private static final class BatchTask implements Parallel.ChunkBody {
-        private static final ThreadLocal<BatchTask> CACHE = ThreadLocal.withInitial(BatchTask::new);
-        boolean busy;
+    private static final class BatchTask extends Reusable.Args implements Parallel.ChunkBody {
         int m, n, k, aOff, aStride, aRs, aCs, bOff, bStride, bRs, bCs, cOff, cStride, ldc;
         float alpha;
         float[] a, b, c;
         boolean accumulate;
 
-        static BatchTask acquire() {
-            BatchTask t = CACHE.get();
-            if (t.busy) t = new BatchTask();
-            t.busy = true;
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             a = b = c = null;
         }
 

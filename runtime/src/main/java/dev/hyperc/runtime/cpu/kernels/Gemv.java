@@ -37,33 +37,24 @@ final class Gemv {
             return;
         }
         // Split in whole vectors so that every thread runs the same vector/tail decomposition as a serial call.
-        Task t = Task.acquire();
-        try {
+        try (Task t = TASKS.acquire()) {
             t.n = n; t.k = k; t.alpha = alpha; t.x = x; t.xOff = xOff; t.xInc = xInc;
             t.b = b; t.bOff = bOff; t.bRs = bRs; t.bCs = bCs; t.accumulate = accumulate; t.y = y; t.yOff = yOff; t.yInc = yInc;
             par.forChunks((n + VL - 1) / VL, t);
-        } finally {
-            t.release();
         }
     }
 
+    private static final Reusable<Task> TASKS = new Reusable<>(Task::new);
+
     /** The arguments of a parallel call, reused per calling thread so that a call allocates nothing. */
-    private static final class Task implements Parallel.ChunkBody {
-        private static final ThreadLocal<Task> CACHE = ThreadLocal.withInitial(Task::new);
-        boolean busy, accumulate;
+    private static final class Task extends Reusable.Args implements Parallel.ChunkBody {
+        boolean accumulate;
         int n, k, xOff, xInc, bOff, bRs, bCs, yOff, yInc;
         float alpha;
         float[] x, b, y;
 
-        static Task acquire() {
-            Task t = CACHE.get();
-            if (t.busy) t = new Task();
-            t.busy = true;
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             x = b = y = null;
         }
 

@@ -60,13 +60,10 @@ public final class Reduce {
             axis(fn, x, off, outer, n, inner, out, outOff);
             return;
         }
-        AxisTask t = AxisTask.acquire();
-        try {
+        try (AxisTask t = AXIS_TASKS.acquire()) {
             t.fn = fn; t.x = x; t.off = off; t.outer = outer; t.n = n; t.inner = inner; t.out = out; t.outOff = outOff;
             t.byInner = outer < par.threads() && inner >= 2 * VL;
             par.forRange(t.byInner ? (inner + VL - 1) / VL : outer, t);
-        } finally {
-            t.release();
         }
     }
 
@@ -134,36 +131,28 @@ public final class Reduce {
             for (int b = 0; b < blocks; b++) s += contiguous(Fn.SUM, x, off + b * BLOCK, Math.min(BLOCK, n - b * BLOCK));
             return s;
         }
-        SumTask t = SumTask.acquire(blocks);
-        try {
+        try (SumTask t = SUM_TASKS.acquire()) {
+            if (t.partial.length < blocks) t.partial = new double[blocks];
             t.x = x; t.off = off; t.n = n;
             par.forRange(blocks, t);
             double s = 0;
             for (int b = 0; b < blocks; b++) s += t.partial[b];
             return s;
-        } finally {
-            t.release();
         }
     }
 
     // ------------------------------------------------------------------ reusable parallel bodies (no allocation per call)
 
-    private static final class AxisTask implements Parallel.IntRangeBody {
-        private static final ThreadLocal<AxisTask> CACHE = ThreadLocal.withInitial(AxisTask::new);
-        boolean busy, byInner;
+    private static final Reusable<AxisTask> AXIS_TASKS = new Reusable<>(AxisTask::new);
+
+    private static final class AxisTask extends Reusable.Args implements Parallel.IntRangeBody {
+        boolean byInner;
         Fn fn;
         float[] x, out;
         int off, outer, n, inner, outOff;
 
-        static AxisTask acquire() {
-            AxisTask t = CACHE.get();
-            if (t.busy) t = new AxisTask();
-            t.busy = true;
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             x = out = null;
         }
 
@@ -174,24 +163,16 @@ public final class Reduce {
         }
     }
 
-    private static final class SumTask implements Parallel.IntRangeBody {
-        private static final ThreadLocal<SumTask> CACHE = ThreadLocal.withInitial(SumTask::new);
-        boolean busy;
+    private static final Reusable<SumTask> SUM_TASKS = new Reusable<>(SumTask::new);
+
+    private static final class SumTask extends Reusable.Args implements Parallel.IntRangeBody {
         float[] x;
         int off, n;
         /** Grown to the largest block count seen, then reused. */
         double[] partial = new double[0];
 
-        static SumTask acquire(int blocks) {
-            SumTask t = CACHE.get();
-            if (t.busy) t = new SumTask();
-            t.busy = true;
-            if (t.partial.length < blocks) t.partial = new double[blocks];
-            return t;
-        }
-
-        void release() {
-            busy = false;
+        @Override
+        void clear() {
             x = null;
         }
 
