@@ -403,6 +403,8 @@ public final class Scheduler {
      */
     private void fuseEpilogues() {
         for (int i = 0; i + 1 < kernels.size(); i++) {
+            // A product moved away leaves another at i, which may move too.
+            for (int moves = 0; moves < kernels.size() && sinkToConsumer(i); moves++) { }
             Kernel k = kernels.get(i), next = kernels.get(i + 1);
             List<Kernel.Fused> parts = next instanceof Kernel.FusedGroup g ? g.parts() : next instanceof Kernel.Fused f ? List.of(f) : List.of();
             if (parts.isEmpty()) continue;
@@ -417,6 +419,38 @@ public final class Scheduler {
             kernels.set(i, fused);
             kernels.remove(i + 1);
         }
+    }
+
+    /**
+     * Moves the product at {@code i} down (and says whether it did) to just before its first reader when that reader is an elementwise kernel or
+     * group that can be its epilogue and nothing in between touches the product or writes its operands. The case is a
+     * weight gradient and the optimizer update of that weight, which waits for the step's scalars (edifice_mlp's
+     * hᵀ·dY, 103 MB, then Adam over it): fused, the update reads the gradient from cache instead of from memory.
+     */
+    private boolean sinkToConsumer(int i) {
+        Kernel k = kernels.get(i);
+        BufferRef out;
+        List<BufferRef> operands;
+        switch (k) {
+            case Kernel.MatMul m when m.epilogue().isEmpty() && m.out().rank() == 2 && m.out().isContiguous() -> { out = m.out(); operands = List.of(m.a(), m.b()); }
+            case Kernel.Conv2d c when c.epilogue().isEmpty() -> { out = c.out(); operands = List.of(c.x(), c.k()); }
+            default -> { return false; }
+        }
+        java.util.Set<Integer> inputs = new java.util.HashSet<>();
+        for (BufferRef r : operands) inputs.add(r.buffer());
+        for (int j = i + 1; j < kernels.size(); j++) {
+            Kernel y = kernels.get(j);
+            boolean readsProduct = false;
+            for (BufferRef r : Kernels.reads(y)) readsProduct |= r.buffer() == out.buffer();
+            if (readsProduct) {
+                List<Kernel.Fused> parts = y instanceof Kernel.FusedGroup g ? g.parts() : y instanceof Kernel.Fused f ? List.of(f) : List.of();
+                if (j == i + 1 || parts.isEmpty() || !epilogueFits(out, operands, parts)) return false;
+                kernels.add(j - 1, kernels.remove(i));
+                return true;
+            }
+            for (BufferRef w : Kernels.writes(y)) if (w.buffer() == out.buffer() || inputs.contains(w.buffer())) return false;
+        }
+        return false;
     }
 
     private static boolean epilogueFits(BufferRef product, List<BufferRef> operands, List<Kernel.Fused> parts) {
