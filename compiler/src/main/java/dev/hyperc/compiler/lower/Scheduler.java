@@ -406,7 +406,7 @@ public final class Scheduler {
             // A product moved away leaves another at i, which may move too.
             for (int moves = 0; moves < kernels.size() && sinkToConsumer(i); moves++) { }
             Kernel k = kernels.get(i), next = kernels.get(i + 1);
-            List<Kernel.Fused> parts = next instanceof Kernel.FusedGroup g ? g.parts() : next instanceof Kernel.Fused f ? List.of(f) : List.of();
+            List<Kernel.Fused> parts = elementwiseParts(next);
             if (parts.isEmpty()) continue;
             Kernel fused = switch (k) {
                 case Kernel.MatMul m when m.epilogue().isEmpty() && m.out().rank() == 2 && m.out().isContiguous()
@@ -422,8 +422,8 @@ public final class Scheduler {
     }
 
     /**
-     * Moves the product at {@code i} down (and says whether it did) to just before its first reader when that reader is an elementwise kernel or
-     * group that can be its epilogue and nothing in between touches the product or writes its operands. The case is a
+     * Moves the product at {@code i} down to just before its first reader, and says whether it did, when that reader is
+     * an elementwise kernel or group that can be its epilogue and nothing in between touches the product or writes its operands. The case is a
      * weight gradient and the optimizer update of that weight, which waits for the step's scalars (edifice_mlp's
      * hᵀ·dY, 103 MB, then Adam over it): fused, the update reads the gradient from cache instead of from memory.
      */
@@ -443,7 +443,7 @@ public final class Scheduler {
             boolean readsProduct = false;
             for (BufferRef r : Kernels.reads(y)) readsProduct |= r.buffer() == out.buffer();
             if (readsProduct) {
-                List<Kernel.Fused> parts = y instanceof Kernel.FusedGroup g ? g.parts() : y instanceof Kernel.Fused f ? List.of(f) : List.of();
+                List<Kernel.Fused> parts = elementwiseParts(y);
                 if (j == i + 1 || parts.isEmpty() || !epilogueFits(out, operands, parts)) return false;
                 kernels.add(j - 1, kernels.remove(i));
                 return true;
@@ -451,6 +451,11 @@ public final class Scheduler {
             for (BufferRef w : Kernels.writes(y)) if (w.buffer() == out.buffer() || inputs.contains(w.buffer())) return false;
         }
         return false;
+    }
+
+    /** The parts of an elementwise kernel or group; empty for any other kernel. */
+    private static List<Kernel.Fused> elementwiseParts(Kernel k) {
+        return k instanceof Kernel.FusedGroup g ? g.parts() : k instanceof Kernel.Fused f ? List.of(f) : List.of();
     }
 
     private static boolean epilogueFits(BufferRef product, List<BufferRef> operands, List<Kernel.Fused> parts) {
@@ -506,7 +511,7 @@ public final class Scheduler {
         int writes = f.out().buffer();
         for (int i = out.size() - 1; i >= Math.max(0, out.size() - GROUP_WINDOW); i--) {
             Kernel x = out.get(i);
-            List<Kernel.Fused> parts = x instanceof Kernel.FusedGroup g ? g.parts() : x instanceof Kernel.Fused one ? List.of(one) : List.of();
+            List<Kernel.Fused> parts = elementwiseParts(x);
             if (!parts.isEmpty() && groupable(parts, f)) return i;
             for (BufferRef w : Kernels.writes(x)) if (reads.contains(w.buffer()) || w.buffer() == writes) return -1;
             for (BufferRef r : Kernels.reads(x)) if (r.buffer() == writes) return -1;
@@ -522,7 +527,7 @@ public final class Scheduler {
     private int sinkTarget(List<Kernel> out, Kernel.Fused f) {
         for (int i = out.size() - 1; i >= Math.max(0, out.size() - GROUP_WINDOW); i--) {
             Kernel x = out.get(i);
-            List<Kernel.Fused> parts = x instanceof Kernel.FusedGroup g ? g.parts() : x instanceof Kernel.Fused one ? List.of(one) : List.of();
+            List<Kernel.Fused> parts = elementwiseParts(x);
             if (parts.isEmpty() || !groupable(parts, f)) continue;
             java.util.Set<Integer> writes = new java.util.HashSet<>(), reads = new java.util.HashSet<>();
             for (BufferRef w : Kernels.writes(x)) writes.add(w.buffer());
