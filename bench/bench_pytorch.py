@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import CpuMonitor, print_machine_info, wait_idle                                         # noqa: E402
+from peer_common import keep_freed_memory, CpuMonitor, print_machine_info, wait_idle                                         # noqa: E402
 from pytorch_models import CORE_PARAMS, EdificeMlp, MultitaskMnist, count_params  # noqa: E402
 
 
@@ -100,6 +100,7 @@ def gemm_gflops(m, k, n, min_time=2.0):
 
 
 def main():
+    keep_freed_memory()   # re-executes with malloc settings that keep freed memory (see peer_common)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=["multitask", "edifice", "all"], default="all")
     ap.add_argument("--threads", type=int, default=2)
@@ -111,6 +112,8 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before each measurement wait up to S seconds for other processes to go quiet (shared machine)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    ap.add_argument("--no-malloc-tuning", action="store_true",
+                    help="run with glibc malloc's defaults (freed memory goes back to the kernel; see peer_common.py)")
     args = ap.parse_args()
     global WAIT_IDLE
     WAIT_IDLE = args.wait_idle

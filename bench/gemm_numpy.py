@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import CpuMonitor, openblas_info, print_machine_info, wait_idle  # noqa: E402
+from peer_common import keep_freed_memory, CpuMonitor, openblas_info, print_machine_info, wait_idle  # noqa: E402
 
 SIZES = [(1024, 1024, 1024), (512, 512, 512), (2048, 2048, 2048), (64, 784, 128)]
 
@@ -44,6 +44,7 @@ def gflops(m, k, n, min_time):
 
 
 def main():
+    keep_freed_memory()   # re-executes with malloc settings that keep freed memory (see peer_common)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--min-time", type=float, default=3.0, help="seconds per size (default 3)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per size, interleaved; the median is reported (default 3)")
@@ -51,6 +52,8 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before each size wait up to S seconds for other processes to go quiet (shared machine)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    ap.add_argument("--no-malloc-tuning", action="store_true",
+                    help="run with glibc malloc's defaults (freed memory goes back to the kernel; see peer_common.py)")
     args = ap.parse_args()
     np.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32))   # make sure the BLAS is loaded
     print_machine_info()

@@ -57,22 +57,26 @@ if [ "$PEERS" -eq 1 ]; then
     if [ "$QUICK" -eq 1 ]; then GT=0.5; BT=1; REP=1; WAIT=0; else GT=3; BT=10; REP=3; WAIT=${BENCH_WAIT_IDLE:-600}; fi
     # The peers' best kernels: OpenBLAS falls back to generic SSE3 ones on CPUs newer than it knows (see the script).
     CORETYPE=$("$ROOT/bench/openblas-coretype.sh" "$PY" "$OMP_BLAS")
-    if [ -n "$CORETYPE" ]; then CT=(OPENBLAS_CORETYPE="$CORETYPE"); echo "# peers run with OPENBLAS_CORETYPE=$CORETYPE"
-    else CT=(); echo "# peers run with the OpenBLAS kernels it detects"; fi
-    step "peer: OpenBLAS sgemm through numpy (OPENBLAS_L2_SIZE unset)"
-    runlog gemm_numpy env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
+    # Every peer runs with OpenBLAS's own settings but that core type: an OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE
+    # inherited from the machine's environment is removed. (The Python peers also re-execute themselves with
+    # malloc settings that keep freed memory in the process: see bench/peer_common.py.)
+    CT=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+    if [ -n "$CORETYPE" ]; then CT+=(OPENBLAS_CORETYPE="$CORETYPE"); echo "# peers run with OPENBLAS_CORETYPE=$CORETYPE"
+    else echo "# peers run with the OpenBLAS kernels it detects"; fi
+    step "peer: OpenBLAS sgemm through numpy"
+    runlog gemm_numpy "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
         "$PY" bench/gemm_numpy.py --min-time "$GT" --repeat "$REP" --wait-idle "$WAIT" --json "$OUT/gemm_numpy.json"
 
     step "peer: PyTorch throughput (OpenMP OpenBLAS, 2 threads)"
-    runlog bench_pytorch env "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
+    runlog bench_pytorch "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
         "$PY" bench/bench_pytorch.py --threads 2 --min-time "$BT" --repeat "$REP" --wait-idle "$WAIT" --json "$OUT/bench_pytorch.json"
 
     if [ "$TRAIN" -eq 1 ]; then
         step "peer: PyTorch multitask_mnist accuracy (5 epochs, MNIST 8k/2k + FashionMNIST 8k/2k)"
-        runlog train_multitask_pytorch env "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
+        runlog train_multitask_pytorch "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
             "$PY" bench/train_pytorch.py multitask --json "$OUT/train_multitask_pytorch.json"
         step "peer: PyTorch edifice_mlp accuracy (2 epochs, FashionMNIST 60k/10k)"
-        runlog train_edifice_pytorch env "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
+        runlog train_edifice_pytorch "${CT[@]}" LD_LIBRARY_PATH="$OMP_BLAS" \
             "$PY" bench/train_pytorch.py edifice --json "$OUT/train_edifice_pytorch.json"
     fi
 fi

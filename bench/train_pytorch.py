@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import CpuMonitor, load_dataset, print_machine_info  # noqa: E402
+from peer_common import keep_freed_memory, CpuMonitor, load_dataset, print_machine_info  # noqa: E402
 from pytorch_models import EdificeMlp, MultitaskMnist      # noqa: E402
 
 
@@ -132,6 +132,7 @@ def train_edifice(args):
 
 
 def main():
+    keep_freed_memory()   # re-executes with malloc settings that keep freed memory (see peer_common)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", choices=["multitask", "edifice"])
     ap.add_argument("--epochs", type=int)
@@ -148,6 +149,8 @@ def main():
     ap.add_argument("--flush-denormal", action="store_true",
                     help="flush float32 denormals to zero (faster; off by default so the accuracy runs use plain IEEE)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    ap.add_argument("--no-malloc-tuning", action="store_true",
+                    help="run with glibc malloc's defaults (freed memory goes back to the kernel; see peer_common.py)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.flush_denormal:
