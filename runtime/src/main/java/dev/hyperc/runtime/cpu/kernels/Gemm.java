@@ -41,6 +41,9 @@ public final class Gemm {
     static final int MC = roundUp(Integer.getInteger("hyperc.gemm.mc", 72), MR_NARROW);
     static final int NC = roundUp(Integer.getInteger("hyperc.gemm.nc", 1024), NR);
 
+    /** Whether {@link SwappedGemm} takes the products it fits (the property {@code hyperc.gemm.swap=false} turns it off). */
+    static final boolean SWAP = Boolean.parseBoolean(System.getProperty("hyperc.gemm.swap", "true"));
+
     /** Below this many flops a product runs on the caller only: waking the pool costs a few microseconds. */
     static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /** In a batch, products below this many flops are distributed whole over the threads. */
@@ -105,6 +108,10 @@ public final class Gemm {
         }
         if (DotGemm.applies(m, n, k, aCs, bRs)) { // a long-K A·Bᵀ: dot products, no transposing pack of B
             DotGemm.gemm(par, m, n, k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
+            return;
+        }
+        if (SWAP && SwappedGemm.applies(m, n, aCs, bRs, bCs)) { // A·Bᵀ with a wide B: as Cᵀ = B·Aᵀ, B read in place
+            SwappedGemm.gemm(par, m, n, k, alpha, a, aOff, aRs, b, bOff, bCs, accumulate, c, cOff, ldc, epi);
             return;
         }
         int threads = par == null ? 1 : par.threads();

@@ -149,6 +149,41 @@ class GemmTest {
         org.junit.jupiter.api.Assertions.assertFalse(DotGemm.shapeFits(DotGemm.MAX_M + 1, 4, 1 << 16, 1, 1), "M too large for A's chunk to stay in L2");
     }
 
+    /**
+     * A·Bᵀ with B much wider than A is tall runs swapped ({@link SwappedGemm}: Cᵀ = B·Aᵀ, B read in place). It must
+     * equal the blocked kernel on the original product bit for bit (the same FMA chains), accumulating and scaling
+     * the same way, serial and on two threads; leave C's padding alone; and run the epilogue once per element.
+     */
+    @Test
+    void wideTransposedBRunsSwappedBitForBit() {
+        int[][] shapes = {{7, 37, 45}, {13, 300, Gemm.KC + 33}, {64, 256, 2 * Gemm.KC + 5},
+                {GemmMicroKernel.MR + 1, 2 * GemmMicroKernel.MR + 3, 3}, {2, 1000, 70}};
+        for (int[] sh : shapes) {
+            int m = sh[0], n = sh[1], k = sh[2];
+            String what = m + "×" + n + "×" + k;
+            View a = View.random(m, k, false, 11L * m + k), b = View.random(k, n, true, 13L * n + k);
+            org.junit.jupiter.api.Assertions.assertTrue(SwappedGemm.applies(m, n, a.cs(), b.rs(), b.cs()), what);
+            for (boolean accumulate : new boolean[] {false, true}) {
+                for (float alpha : new float[] {1f, -0.75f}) {
+                    float[] c0 = random(m * n, 5L * m + n);
+                    float[] want = c0.clone();
+                    Gemm.blocked(Gemm.Block.of(n), 0, m, 0, n, k, alpha, a.data(), a.off(), a.rs(), a.cs(),
+                            b.data(), b.off(), b.rs(), b.cs(), accumulate, want, 0, n);
+                    for (Parallel par : new Parallel[] {null, par2}) {
+                        float[] got = c0.clone();
+                        SwappedGemm.gemm(par, m, n, k, alpha, a.data(), a.off(), a.rs(), b.data(), b.off(), b.cs(), accumulate, got, 0, n, null);
+                        assertArrayEquals(want, got, what + (accumulate ? " +C" : "") + " α=" + alpha + (par == null ? " serial" : " parallel"));
+                    }
+                }
+            }
+            check(par2, m, n, k, false, true, true, -0.75f); // through Gemm.gemm: against the reference, padding untouched
+            epilogueRunsOnce(false, par2, m, n, k, true);
+            epilogueRunsOnce(false, null, m, n, k, true);
+        }
+        org.junit.jupiter.api.Assertions.assertFalse(SwappedGemm.applies(300, 310, 1, 1, 1000), "A as tall as B is wide");
+        org.junit.jupiter.api.Assertions.assertFalse(SwappedGemm.applies(7, 37, 1, 37, 1), "B not transposed");
+    }
+
     /** Every register block computes each element by the same FMA chain, so the choice of block never changes a bit. */
     @Test
     void registerBlocksAgreeBitForBit() {
