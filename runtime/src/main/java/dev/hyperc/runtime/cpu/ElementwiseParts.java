@@ -139,8 +139,14 @@ final class ElementwiseParts {
 
     private void units(int from, int to, FusedLoop.Frame f, long seed) {
         if (compiled != null) {
+            // A compiled loop needs no scratch, so the units of one row run as one span: a call per span costs as much
+            // as ~100 elements (setting up each part's offsets and the loop's constants).
             FusedLoop l0 = loops[0];
-            for (int u = from; u < to; u++) compiledSpan(l0.unitRow(u), l0.unitColumn(u), l0.unitLength(u), f);
+            for (int u = from; u < to; ) {
+                int row = l0.unitRow(u), c0 = l0.unitColumn(u), len = 0;
+                for (; u < to && l0.unitRow(u) == row; u++) len += l0.unitLength(u);
+                compiledSpan(row, c0, len, f);
+            }
             return;
         }
         for (int u = from; u < to; u++) for (FusedLoop l : loops) l.runUnit(u, f, seed);
@@ -152,10 +158,13 @@ final class ElementwiseParts {
     /** Rows [i0, i1), columns [j0, j1) of a matrix-shaped index space, on the calling thread. */
     void rect(int i0, int i1, int j0, int j1, FusedLoop.Frame f, long seed) {
         for (int i = i0; i < i1; i++) {
+            if (compiled != null) { // no scratch: the whole row of the block as one span
+                compiledSpan(i, j0, j1 - j0, f);
+                continue;
+            }
             for (int j = j0; j < j1; j += FusedLoop.CHUNK) {
                 int len = Math.min(FusedLoop.CHUNK, j1 - j);
-                if (compiled != null) compiledSpan(i, j, len, f);
-                else for (FusedLoop l : loops) l.runSpan(i, j, len, f, seed);
+                for (FusedLoop l : loops) l.runSpan(i, j, len, f, seed);
             }
         }
     }

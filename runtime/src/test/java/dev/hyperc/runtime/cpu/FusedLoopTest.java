@@ -371,4 +371,41 @@ class FusedLoopTest {
         org.junit.jupiter.api.Assertions.assertTrue(mustCompile >= 80 && compiledCases >= mustCompile && compiledCases < 120,
                 compiledCases + " of 120 trials ran compiled, " + mustCompile + " had to");
     }
+
+    /**
+     * A compiled epilogue runs each row of a block as one span ({@link ElementwiseParts#rect}), whatever the block's
+     * width: blocks of odd sizes, some wider than {@link FusedLoop#CHUNK}, must give the interpreter's bits.
+     */
+    @Test
+    void compiledEpilogueBlocksEqualTheInterpreterBitForBit() {
+        Random r = new Random(23);
+        int rows = 13, cols = 1500;
+        long[] shape = {rows, cols};
+        float[][] bufs = new float[6][];
+        for (int i = 0; i < 6; i++) bufs[i] = data(r, rows * cols);
+        List<BufferRef> refs = List.of(BufferRef.contiguous(0, 0, shape), BufferRef.contiguous(1, 0, shape),
+                new BufferRef(2, 0, shape, new long[] {0, 1}), new BufferRef(3, 0, shape, new long[] {0, 0}));
+        List<Kernel.Fused> parts = List.of(
+                new Kernel.Fused(BufferRef.contiguous(4, 0, shape), randomExpr(r, refs, 4, true), null),
+                new Kernel.Fused(BufferRef.contiguous(5, 0, shape), new Expr.Binary(Op.BinaryFn.MUL,
+                        new Expr.Load(BufferRef.contiguous(4, 0, shape)), randomExpr(r, refs, 3, true)), null));
+        float[][] a = new float[6][], b = new float[6][];
+        for (int i = 0; i < 6; i++) {
+            a[i] = bufs[i].clone();
+            b[i] = bufs[i].clone();
+        }
+        ElementwiseParts epilogue = ElementwiseParts.epilogue(parts, binder(a));
+        org.junit.jupiter.api.Assertions.assertTrue(epilogue.isCompiled() && epilogue.hasRows(), "a compiled epilogue with rows");
+        FusedLoop.Frame f = epilogue.newFrame();
+        int[][] blocks = {{0, 5, 0, 1100}, {5, 13, 0, 1100}, {0, 13, 1100, 1101}, {0, 13, 1101, 1500}};
+        for (int[] k : blocks) epilogue.rect(k[0], k[1], k[2], k[3], f, 1);
+        ElementwiseParts interpreted = new ElementwiseParts(parts, binder(b), ElementwiseParts.Compile.NEVER);
+        try (var pool = new dev.hyperc.runtime.cpu.kernels.Parallel(1)) {
+            FusedLoop.Frame g = interpreted.newFrame();
+            interpreted.run(pool, t -> g, 1);
+        }
+        for (int o = 4; o < 6; o++) {
+            for (int i = 0; i < rows * cols; i++) assertSameBits(b[o][i], a[o][i], "output " + o + " element " + i + " of " + parts);
+        }
+    }
 }
