@@ -116,6 +116,35 @@ class GemmTest {
         for (int i = 0; i < hits.length; i++) org.junit.jupiter.api.Assertions.assertEquals(1, hits[i], what + " element " + i);
     }
 
+    /**
+     * With an epilogue, C is finished in blocks of at most {@link Gemm#EPILOGUE_ROWS} rows and
+     * {@link Gemm#epilogueColumns} columns, far more than NC at a short K (long rows stream well for an optimizer
+     * update), and the blocks tile C exactly once.
+     */
+    @Test
+    void epilogueBlocksAreFewLongRows() {
+        int m = 40, n = 20000, k = 64;
+        View a = View.random(m, k, false, 1), b = View.random(k, n, false, 2);
+        float[] c = new float[m * n];
+        int[] hits = new int[m * n];
+        java.util.List<int[]> blocks = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Gemm.Epilogue record = (i0, i1, j0, j1) -> {
+            blocks.add(new int[] {i0, i1, j0, j1});
+            for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) hits[i * n + j]++;
+        };
+        Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), a.cs(), b.data(), b.off(), b.rs(), b.cs(), false, c, 0, n, record);
+        int columns = Gemm.epilogueColumns(k, Gemm.Block.of(n).nr), widest = 0;
+        org.junit.jupiter.api.Assertions.assertTrue(columns > 4 * Gemm.NC, "columns at K = 64: " + columns);
+        for (int[] blk : blocks) {
+            org.junit.jupiter.api.Assertions.assertTrue(blk[1] - blk[0] <= Gemm.EPILOGUE_ROWS, "rows " + blk[0] + ".." + blk[1]);
+            org.junit.jupiter.api.Assertions.assertTrue(blk[3] - blk[2] <= columns, "columns " + blk[2] + ".." + blk[3]);
+            widest = Math.max(widest, blk[3] - blk[2]);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(columns, widest, "the widest block");
+        for (int i = 0; i < hits.length; i++) org.junit.jupiter.api.Assertions.assertEquals(1, hits[i], "element " + i);
+        assertClose("product", reference(m, n, k, 1f, a, b, null), c, TOL);
+    }
+
     @Test
     void largerThanTheCacheBlocks() {
         // Crosses KC, MC and NR boundaries with edge tiles on every side, serial and on two threads.
