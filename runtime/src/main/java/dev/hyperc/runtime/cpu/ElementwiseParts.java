@@ -116,6 +116,9 @@ final class ElementwiseParts {
     /** Whether the parts run as one compiled loop. */
     boolean isCompiled() { return compiled != null; }
 
+    /** The compiled loop's streams (arrays it reads or writes at per-span offsets); 0 when not compiled. */
+    int streamCount() { return streams == null ? 0 : streams.length; }
+
     private void compiledSpan(int row, int c0, int len, FusedLoop.Frame f) {
         for (FusedLoop l : loops) l.prepare(row, c0, f, f.offsets, f.scalars);
         compiled.span(streams, f.offsets, f.scalars, len);

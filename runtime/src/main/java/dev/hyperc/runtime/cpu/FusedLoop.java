@@ -294,7 +294,7 @@ final class FusedLoop {
         if (elideStore) {
             outStream = -1;
         } else {
-            outStream = b.stream(out.data());
+            outStream = b.stream(SpanProgram.View.of(out));
             b.add(new SpanProgram.Store(outStream, v));
         }
         b.stored(SpanProgram.View.of(out), v, elideStore);
@@ -315,10 +315,13 @@ final class FusedLoop {
         } else {
             v = switch (nodes.get(i)) {
                 case Load l -> {
-                    int fwd = b.forwarded(SpanProgram.View.of(loads.get(l.operand())));
+                    SpanProgram.View view = SpanProgram.View.of(loads.get(l.operand()));
+                    int fwd = b.forwarded(view);
                     if (fwd >= 0) yield fwd; // what an earlier part stored at this element
-                    if (loadStream[l.operand()] < 0) loadStream[l.operand()] = b.stream(loads.get(l.operand()).data());
-                    yield b.add(new SpanProgram.Load(loadStream[l.operand()]));
+                    int again = b.loadedValue(view);
+                    if (again >= 0) yield again; // loaded earlier in the program
+                    loadStream[l.operand()] = b.stream(view);
+                    yield b.load(view);
                 }
                 case Un u -> b.add(new SpanProgram.Un(u.fn(), emit(u.x(), b, value, leaves, slots)));
                 case Leaky l -> b.add(new SpanProgram.Leaky(l.alpha(), emit(l.x(), b, value, leaves, slots)));
