@@ -413,17 +413,6 @@ public final class Gemm {
                     for (int j = 0; j < w; j++) dst[dp + j] = b[sp + j];
                     for (int j = w; j < nr; j++) dst[dp + j] = 0f;
                 }
-            } else if (w == nr && rs == 1 && Transpose16.APPLIES && kc >= 16) {
-                // A transposed B with 16-float vectors: 16 × 16 blocks transposed in registers (1.6× the gathers' speed).
-                int p16 = kc - kc % 16;
-                for (int v = 0; v < nr; v += 16) {
-                    int sv = src + v * cs;
-                    for (int p = 0; p < p16; p += 16) Transpose16.block(b, sv + p, cs, dst, d + p * nr + v, nr);
-                    for (int j = v; j < v + 16; j++) {
-                        int sj = src + j * cs;
-                        for (int p = p16; p < kc; p++) dst[d + p * nr + j] = b[sj + p];
-                    }
-                }
             } else if (w == nr && gather != null) {
                 // A transposed B: one gather per packed vector (16 columns at one p) beats 16 scalar moves.
                 for (int p = 0; p < kc; p++) {

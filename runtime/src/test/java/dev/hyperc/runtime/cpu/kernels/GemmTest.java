@@ -145,17 +145,6 @@ class GemmTest {
         assertClose("product", reference(m, n, k, 1f, a, b, null), c, TOL);
     }
 
-    /** The in-register 16 × 16 transpose that packs a transposed B on 16-float machines moves every element where it belongs. */
-    @Test
-    void transpose16MovesEveryElement() {
-        int sOff = 5, sRs = 37, dOff = 7, dRs = 20;
-        float[] src = random(sOff + 16 * sRs, 3), dst = new float[dOff + 16 * dRs];
-        Transpose16.block(src, sOff, sRs, dst, dOff, dRs);
-        for (int p = 0; p < 16; p++) for (int q = 0; q < 16; q++) {
-            org.junit.jupiter.api.Assertions.assertEquals(src[sOff + q * sRs + p], dst[dOff + p * dRs + q], "row " + p + " column " + q);
-        }
-    }
-
     @Test
     void largerThanTheCacheBlocks() {
         // Crosses KC, MC and NR boundaries with edge tiles on every side, serial and on two threads.
