@@ -1,8 +1,5 @@
 package dev.hyperc.runtime.cpu;
 
-import dev.hyperc.compiler.ir.Op;
-import dev.hyperc.compiler.lower.BufferRef;
-import dev.hyperc.compiler.lower.Expr;
 import dev.hyperc.compiler.lower.Kernel;
 import dev.hyperc.runtime.cpu.kernels.Parallel;
 import java.util.List;
@@ -27,19 +24,7 @@ public final class EpilogueBench {
         java.util.Arrays.fill(bufs[2], 0.01f);
         java.util.Arrays.fill(bufs[3], 0.1f);
         for (int i = 0; i < bufs[0].length; i++) bufs[0][i] = (i % 7) * 0.01f;
-        BufferRef g = BufferRef.contiguous(0, 0, shape), m = BufferRef.contiguous(1, 0, shape), v = BufferRef.contiguous(2, 0, shape),
-                w = BufferRef.contiguous(3, 0, shape);
-        Expr cond = new Expr.Load(new BufferRef(4, 0, shape, new long[] {0, 0}));
-        Expr lr = new Expr.Load(new BufferRef(5, 0, shape, new long[] {0, 0})), eps = new Expr.Load(new BufferRef(6, 0, shape, new long[] {0, 0}));
-        Expr mNew = new Expr.Binary(Op.BinaryFn.ADD, new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(m), new Expr.Scalar(0.9)),
-                new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(g), new Expr.Scalar(0.1)));
-        Expr vNew = new Expr.Binary(Op.BinaryFn.ADD, new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(v), new Expr.Scalar(0.999)),
-                new Expr.Binary(Op.BinaryFn.MUL, new Expr.Unary(Op.UnaryFn.SQUARE, new Expr.Load(g)), new Expr.Scalar(0.001)));
-        Expr wNew = new Expr.Binary(Op.BinaryFn.SUB, new Expr.Load(w), new Expr.Binary(Op.BinaryFn.MUL, lr,
-                new Expr.Binary(Op.BinaryFn.DIV, new Expr.Load(m), new Expr.Binary(Op.BinaryFn.ADD, new Expr.Unary(Op.UnaryFn.SQRT, new Expr.Load(v)), eps))));
-        List<Kernel.Fused> parts = List.of(new Kernel.Fused(m, new Expr.Select(cond, mNew, new Expr.Load(m)), null),
-                new Kernel.Fused(v, new Expr.Select(cond, vNew, new Expr.Load(v)), null),
-                new Kernel.Fused(w, new Expr.Select(cond, wNew, new Expr.Load(w)), null));
+        List<Kernel.Fused> parts = AdamParts.of(shape);
         ElementwiseParts epi = ElementwiseParts.epilogue(parts, ref -> Strided.of(bufs[ref.buffer()], 0, ref));
         System.out.println("compiled: " + epi.isCompiled());
         int blockCols = args.length > 0 ? Integer.parseInt(args[0]) : cols, blockRows = args.length > 1 ? Integer.parseInt(args[1]) : 1;

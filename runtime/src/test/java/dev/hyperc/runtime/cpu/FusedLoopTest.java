@@ -419,19 +419,8 @@ class FusedLoopTest {
         int rows = 3, cols = 20000;
         long[] shape = {rows, cols};
         Random r = new Random(5);
-        float[][] bufs = {data(r, rows * cols), data(r, rows * cols), data(r, rows * cols), data(r, rows * cols), {1f}, {1e-3f}};
-        BufferRef g = BufferRef.contiguous(0, 0, shape), m = BufferRef.contiguous(1, 0, shape), v = BufferRef.contiguous(2, 0, shape),
-                w = BufferRef.contiguous(3, 0, shape);
-        Expr cond = new Expr.Load(new BufferRef(4, 0, shape, new long[] {0, 0})), lr = new Expr.Load(new BufferRef(5, 0, shape, new long[] {0, 0}));
-        Expr mNew = new Expr.Binary(Op.BinaryFn.ADD, new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(m), new Expr.Scalar(0.9)),
-                new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(g), new Expr.Scalar(0.1)));
-        Expr vNew = new Expr.Binary(Op.BinaryFn.ADD, new Expr.Binary(Op.BinaryFn.MUL, new Expr.Load(v), new Expr.Scalar(0.999)),
-                new Expr.Binary(Op.BinaryFn.MUL, new Expr.Unary(Op.UnaryFn.SQUARE, new Expr.Load(g)), new Expr.Scalar(0.001)));
-        Expr wNew = new Expr.Binary(Op.BinaryFn.SUB, new Expr.Load(w), new Expr.Binary(Op.BinaryFn.MUL, lr,
-                new Expr.Binary(Op.BinaryFn.DIV, new Expr.Load(m), new Expr.Unary(Op.UnaryFn.SQRT, new Expr.Load(v)))));
-        List<Kernel.Fused> parts = List.of(new Kernel.Fused(m, new Expr.Select(cond, mNew, new Expr.Load(m)), null),
-                new Kernel.Fused(v, new Expr.Select(cond, vNew, new Expr.Load(v)), null),
-                new Kernel.Fused(w, new Expr.Select(cond, wNew, new Expr.Load(w)), null));
+        float[][] bufs = {data(r, rows * cols), data(r, rows * cols), data(r, rows * cols), data(r, rows * cols), {1f}, {1e-3f}, {1e-8f}};
+        List<Kernel.Fused> parts = AdamParts.of(shape);
         float[][] a = new float[bufs.length][], b = new float[bufs.length][];
         for (int i = 0; i < bufs.length; i++) {
             a[i] = bufs[i].clone();
