@@ -27,7 +27,8 @@ import static dev.hyperc.runtime.cpu.kernels.GemmMicroKernel.NR_WIDER;
  * thread-local scratch, which is allocated once per thread at fixed size. The reduction over K happens inside one thread in a fixed order, so
  * the result is bitwise independent of the thread count. M = 1 and N = 1 go to {@link Gemv}, which reads the
  * operands in place (packing a matrix that is used once would double the memory traffic). A long-K product with a
- * transposed B goes to {@link DotGemm}, which reads both operands along K in place.
+ * transposed B goes to {@link DotGemm}, which reads both operands along K in place, where the machine has 16 vector
+ * registers; any other A·Bᵀ whose B is much wider than A is tall goes to {@link SwappedGemm}, which reads B in place.
  *
  * <p><b>Blocking</b> (measured on this machine, AMD EPYC Zen 4: 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3; single
  * thread, GFLOP per CPU-second because the machine was shared): KC = 512, MC = 72, NC = 1024. At 1024³ KC = 192,
@@ -267,6 +268,9 @@ public final class Gemm {
         }
     }
 
+    /** Rows of a row-major B packed together (see {@link #packB}). */
+    static final int PACK_ROWS = 4;
+
     /** Rows of C an epilogue gets at a time: a multiple of every register block's MR. */
     static final int EPILOGUE_ROWS = MR_NARROW;
 
@@ -276,16 +280,16 @@ public final class Gemm {
      * weights and both moments of a 26M-parameter head) walks few, long rows: the hardware prefetchers restart at each 4
      * KiB page, and 72-row blocks of 1,024 columns made every row of every array one such page. Measured on edifice_mlp's
      * hᵀ·dY + Adam (256 × 100,480, K = 64; AMD EPYC Zen 5, 2 threads): 72 × 1,024 blocks 21.9 ms, 12 × 8,192 or 16,384
-     * 17.6–18.3 ms, the product alone 9.6–10.9.
+     * 17.6–18.3 ms, the product alone 9.6–10.9. In the training step (ProfileMain, that product with its compiled Adam
+     * epilogue, alternating runs) a cap of 16,384 columns gave 23.3–26.0 ms, 4,096 24.7–26.5, 2,048 26.3–28.8 and
+     * 1,024 26.2–29.8, although at K = 64 the packed B slab (64 × 8,192) then outgrows L2.
      */
-    /** Rows of a row-major B packed together (see {@link #packB}). */
-    static final int PACK_ROWS = 4;
-
     static int epilogueColumns(int k, int nr) {
         long fit = (long) KC * NC / Math.max(1, Math.min(KC, k));
         return (int) Math.max(nr, Math.min(EPILOGUE_MAX_COLUMNS, fit) / nr * nr);
     }
 
+    /** The most columns an epilogue block gets (see {@link #epilogueColumns}). */
     static final int EPILOGUE_MAX_COLUMNS = 16384;
 
     /**
