@@ -202,9 +202,10 @@ public final class Scheduler {
     /**
      * Makes the kernel that computes v write straight into {@code dst} (a piece of a concat), instead of a temporary
      * that would then be copied: the gradient of a generated weight vector is assembled this way from the gradients
-     * of the target's weights, with no copy per piece. Done for a value whose buffer a single elementwise kernel
-     * wrote in full, that nothing has read, and that no value other than this chain of single-use views of it refers
-     * to. (A value whose only user is a concat is never left inlined: see {@link #fusible}.)
+     * of the target's weights, with no copy per piece, and a head's weight gradient from a batched product (see
+     * {@link dev.hyperc.compiler.passes.GeneratedWeightContraction}). Done for a value whose buffer a single
+     * elementwise kernel (or a product without an epilogue, whose rows stay rows of the piece) wrote in full, that
+     * nothing has read, and that no value other than this chain of single-use views of it refers to. (A value whose only user is a concat is never left inlined: see {@link #fusible}.)
      */
     private boolean computeInto(Value v, BufferRef dst) {
         BufferRef r = refs.get(v.id());
@@ -220,13 +221,27 @@ public final class Scheduler {
                 writer = i;
             }
         }
-        if (writer < 0 || !(kernels.get(writer) instanceof Kernel.Fused f) || !f.out().isContiguous() || f.out().offset() != 0) return false;
+        if (writer < 0) return false;
+        Kernel w = kernels.get(writer);
+        BufferRef out = switch (w) {
+            case Kernel.Fused f -> f.out();
+            case Kernel.MatMul m when m.epilogue().isEmpty() -> m.out();
+            default -> null;
+        };
+        if (out == null || !out.isContiguous() || out.offset() != 0) return false;
         for (Map.Entry<Integer, BufferRef> ref : refs.entrySet()) {
             if (ref.getValue().buffer() == b.id() && uses.getOrDefault(ref.getKey(), 0) != 1) return false;
         }
-        BufferRef target = dst.reshape(f.out().shape());
+        BufferRef target = dst.reshape(out.shape());
         if (target == null) return false;
-        kernels.set(writer, new Kernel.Fused(target, f.expr(), f.origin()));
+        if (w instanceof Kernel.MatMul m) {
+            // A product writes whole rows: its columns must stay adjacent in the piece.
+            if (target.strides()[target.strides().length - 1] != 1) return false;
+            kernels.set(writer, new Kernel.MatMul(target, m.a(), m.b(), m.origin()));
+        } else {
+            Kernel.Fused f = (Kernel.Fused) w;
+            kernels.set(writer, new Kernel.Fused(target, f.expr(), f.origin()));
+        }
         // The views of the old buffer were all single-use links of the chain that ends here: nothing reads them again.
         return true;
     }

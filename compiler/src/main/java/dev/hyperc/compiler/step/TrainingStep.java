@@ -10,6 +10,7 @@ import dev.hyperc.compiler.ir.Op;
 import dev.hyperc.compiler.ir.Shape;
 import dev.hyperc.compiler.ir.TensorType;
 import dev.hyperc.compiler.ir.Value;
+import dev.hyperc.compiler.passes.GeneratedWeightContraction;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +30,7 @@ public final class TrainingStep {
     private TrainingStep() {}
 
     public static Graph build(Graph train, TrainConfig cfg) {
-        Graph withGrads = Autodiff.gradients(train, cfg.loss());
+        Graph withGrads = Autodiff.gradients(GeneratedWeightContraction.run(train), cfg.loss());
         int maxId = 0;
         for (Node n : withGrads.nodes()) for (Value r : n.results()) maxId = Math.max(maxId, r.id());
         for (Node n : withGrads.nodes()) if (n.op() instanceof Op.Scan s) maxId = Math.max(maxId, maxBody(s.body()));

@@ -14,7 +14,7 @@ import dev.hyperc.runtime.cpu.kernels.Pool2d;
 final class Dense {
     private Dense() {}
 
-    /** c[..., M, N] = a[..., M, K] · b[..., K, N]; c is dense. */
+    /** c[..., M, N] = a[..., M, K] · b[..., K, N]; c's rows are contiguous (a piece of a larger buffer is fine). */
     static Runnable matmul(Strided c, Strided a, Strided b, Parallel pool) {
         return matmul(c, a, b, pool, null);
     }
@@ -25,15 +25,17 @@ final class Dense {
         int m = c.shape()[r - 2], n = c.shape()[r - 1], k = a.shape()[ar - 1];
         int aRs = a.strides()[ar - 2], aCs = a.strides()[ar - 1], bRs = b.strides()[br - 2], bCs = b.strides()[br - 1];
         int batchRank = r - 2;
+        if (c.strides()[r - 1] != 1 && n > 1) throw new IllegalStateException("a product's output rows must be contiguous");
+        int ldc = m == 1 ? n : c.strides()[r - 2];
         int count = c.numel() / Math.max(1, m * n);
         int[] bshape = java.util.Arrays.copyOf(c.shape(), batchRank);
         if (m == 1 && bRs == 1 && bCs >= k && batchRank <= 1) {
             // x · Bᵀ with B stored row-major (the backward pass of a layer with one input row): dot products
             // along B's contiguous rows, instead of a GEMV that would stride across them.
-            int aStride = stride(a, batchRank), bStride = stride(b, batchRank);
+            int aStride = stride(a, batchRank), bStride = stride(b, batchRank), cStride = stride(c, batchRank);
             return () -> {
                 for (int g = 0; g < count; g++) {
-                    int ao = a.base() + g * aStride, bo = b.base() + g * bStride, co = c.base() + g * n;
+                    int ao = a.base() + g * aStride, bo = b.base() + g * bStride, co = c.base() + g * cStride;
                     if (aCs != 1) throw new IllegalStateException("row-vector operand must be dense");
                     pool.forChunks(n, (t, from, to) -> {
                         for (int j = from; j < to; j++) c.data()[co + j] = dot(a.data(), ao, b.data(), bo + j * bCs, k);
@@ -45,21 +47,22 @@ final class Dense {
         if (epi != null) {
             if (batchRank != 0) throw new IllegalStateException("a matmul epilogue needs a rank-2 product");
             return () -> Gemm.gemm(pool, m, n, k, 1f, a.data(), a.base(), aRs, aCs, b.data(), b.base(), bRs, bCs, false,
-                    c.data(), c.base(), n, epi);
+                    c.data(), c.base(), ldc, epi);
         }
         if (batchRank <= 1) {
-            int aStride = stride(a, batchRank), bStride = stride(b, batchRank);
+            int aStride = stride(a, batchRank), bStride = stride(b, batchRank), cStride = stride(c, batchRank);
             return () -> Gemm.batched(pool, count, m, n, k, 1f, a.data(), a.base(), aStride, aRs, aCs,
-                    b.data(), b.base(), bStride, bRs, bCs, false, c.data(), c.base(), m * n, n);
+                    b.data(), b.base(), bStride, bRs, bCs, false, c.data(), c.base(), cStride, ldc);
         }
-        int[] aOff = new int[count], bOff = new int[count];
+        int[] aOff = new int[count], bOff = new int[count], cOff = new int[count];
         for (int g = 0; g < count; g++) {
             aOff[g] = batchBase(a, bshape, g);
             bOff[g] = batchBase(b, bshape, g);
+            cOff[g] = batchBase(c, bshape, g);
         }
         return () -> {
             for (int g = 0; g < count; g++) {
-                Gemm.gemm(pool, m, n, k, 1f, a.data(), aOff[g], aRs, aCs, b.data(), bOff[g], bRs, bCs, false, c.data(), c.base() + g * m * n, n);
+                Gemm.gemm(pool, m, n, k, 1f, a.data(), aOff[g], aRs, aCs, b.data(), bOff[g], bRs, bCs, false, c.data(), cOff[g], ldc);
             }
         };
     }
