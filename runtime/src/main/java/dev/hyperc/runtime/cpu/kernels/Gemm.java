@@ -64,6 +64,18 @@ public final class Gemm {
 
     static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /** The largest shared A that {@link #batched} lays out row-major once (4 MiB). */
+    static final int SHARED_A_MAX = 1 << 20;
+
+    private static final ThreadLocal<float[][]> SHARED_A = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    /** The calling thread's buffer for a shared A of {@code n} floats, grown (never shrunk) as needed. */
+    private static float[] sharedA(int n) {
+        float[][] holder = SHARED_A.get();
+        if (holder[0].length < n) holder[0] = new float[n];
+        return holder[0];
+    }
+
     /**
      * Work on a block of C once the product there is final: rows [i0, i1) and columns [j0, j1) of C. Called by the
      * thread that computed the block, right after its last K panel, so the block is still in cache.
@@ -154,6 +166,16 @@ public final class Gemm {
             // [G, M, K] · [K, N] with A and C rows evenly spaced across the batch: one [G·M, K] · [K, N].
             gemm(par, count * m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, accumulate, c, cOff, ldc);
             return;
+        }
+        if (aStride == 0 && aCs != 1 && directA(Block.of(n), n, k, 1) && (long) m * k <= SHARED_A_MAX) {
+            // An A shared by every product but not readable in place (xᵀ in a contracted weight gradient, see
+            // GeneratedWeightContraction) would be packed again for each product: lay it out row-major once.
+            float[] rowMajor = sharedA(m * k);
+            for (int p = 0; p < k; p++) for (int i = 0; i < m; i++) rowMajor[i * k + p] = a[aOff + i * aRs + p * aCs];
+            a = rowMajor;
+            aOff = 0;
+            aRs = k;
+            aCs = 1;
         }
         int threads = par == null ? 1 : par.threads();
         long flops = 2L * m * n * k;

@@ -56,6 +56,7 @@ public final class GemmBench {
                 strided(par, "edifice h·W 64×256×100480", 64, 100480, 256, 256, 1, 100480, 1);
                 strided(par, "edifice hᵀ·dY 256×64×100480", 256, 100480, 64, 1, 256, 100480, 1);
                 strided(par, "edifice dY·Wᵀ 64×100480×256", 64, 256, 100480, 100480, 1, 1, 100480);
+                contracted(par);
                 return;
             }
             for (int s : quick ? new int[] {1024} : new int[] {512, 1024, 2048}) square(par, s, false, false);
@@ -106,6 +107,21 @@ public final class GemmBench {
         float[] a = fill(g * m * k, 5), b = fill(g * k * n, 6), c = new float[g * m * n];
         report("batched " + g + "×(" + m + "×" + k + "×" + n + ")", 2.0 * g * m * n * k, () -> Gemm.batched(par, g, m, n, k, 1f,
                 a, 0, m * k, k, 1, b, 0, k * n, n, 1, false, c, 0, m * n, n));
+    }
+
+    /**
+     * The two products that replace those three when the generated weights are contracted through the head
+     * (GeneratedWeightContraction): P_c = x · G_c forward and dG_c = xᵀ · dP_c backward, for 256 blocks G_c of
+     * 784 × 128 that lie 100,480 floats apart in the head's weight, x [64, 784] shared by all of them.
+     */
+    private static void contracted(Parallel par) {
+        int c = 256, b = 64, in = 784, out = 128, row = 100480;
+        float[] x = fill(b * in, 9), g = fill(c * row, 10), p = fill(b * c * out, 11), dg = new float[c * row];
+        report("contracted x·G_c 256×(64×784×128)", 2.0 * c * b * in * out, () -> Gemm.batched(par, c, b, out, in, 1f,
+                x, 0, 0, in, 1, g, 0, row, out, 1, false, p, 0, b * out, out));
+        // dP is read as the transpose of [B, C, J]: row b of block c at b·C·J + c·J.
+        report("contracted xᵀ·dP_c 256×(784×64×128)", 2.0 * c * b * in * out, () -> Gemm.batched(par, c, in, out, b, 1f,
+                x, 0, 0, 1, in, p, 0, out, c * out, 1, false, dg, 0, row, out));
     }
 
     static float[] fill(int n, long seed) {

@@ -315,6 +315,26 @@ class GemmTest {
         }
     }
 
+    /**
+     * A contracted weight gradient: dG_c = xᵀ · dP_c for every c, x shared (and transposed), dP_c the transposed
+     * view of [B, C, J], each dG_c written into the rows of a wider matrix. The shared A is laid out row-major once;
+     * the products must equal the plain per-product GEMM bit for bit, and leave the gaps between C's rows alone.
+     */
+    @Test
+    void sharedTransposedAIsLaidOutOnceAndAgreesBitForBit() {
+        for (int[] s : new int[][] {{5, 37, 7, 20}, {7, 130, 33, 9}, {3, 64, 128, 64}}) {
+            int g = s[0], m = s[1], n = s[2], k = s[3], ldc = n + 3, cStride = m * ldc + 11;
+            float[] a = random(k * m + 2, g + 1), b = random(k * g * n, g + 2);
+            float[] c = random(g * cStride, g + 3), want = c.clone();
+            // A = xᵀ: element (i, p) at 2 + p·m + i; B_q: element (p, j) at q·n + p·g·n + j.
+            Gemm.batched(par2, g, m, n, k, 1f, a, 2, 0, 1, m, b, 0, n, g * n, 1, false, c, 0, cStride, ldc);
+            for (int q = 0; q < g; q++) {
+                Gemm.gemm(null, m, n, k, 1f, a, 2, 1, m, b, q * n, g * n, 1, false, want, q * cStride, ldc);
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, c, g + "×" + m + "×" + n + "×" + k);
+        }
+    }
+
     @Test
     void batchedTransposedSmallM() {
         // dx = dy · Wᵀ per sample: [G, 1, 128] · [G, 784, 128]ᵀ, and the weight gradient xᵀ · dy: [G, 784, 1] · [G, 1, 128].
