@@ -268,18 +268,27 @@ public final class Gemm {
         Scratch s = SCRATCH.get();
         int mr = block.mr, nr = block.nr;
         boolean direct = directA(block, n1 - n0, aRs, aCs);
+        boolean directB = direct && directB(block, n1 - n0, bCs);
         // With an epilogue, C is finished in blocks of few, long rows (see epilogueColumns); else MC × NC.
         int ncMax = epi == null ? NC : epilogueColumns(k, nr), mcMax = epi == null ? MC : EPILOGUE_ROWS;
+        // Nothing is packed when both operands are read in place, so K is split only to keep B's slab in L2.
+        int kcMax = directB ? DIRECT_KC : KC;
         for (int jc = n0; jc < n1; jc += ncMax) {
             int nc = Math.min(ncMax, n1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(s.b, b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, nr, s.gather);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                if (!directB) packB(s.b, b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc, nr, s.gather);
                 boolean overwrite = pc == 0 && !accumulate;
                 for (int ic = m0; ic < m1; ic += mcMax) {
                     int mc = Math.min(mcMax, m1 - ic);
                     if (direct) {
-                        macroKernelRows(block, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs, c, cOff + ic * ldc + jc, ldc);
+                        if (directB) {
+                            macroKernelRows(block, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs,
+                                    b, bOff + pc * bRs + jc, bRs, c, cOff + ic * ldc + jc, ldc);
+                        } else {
+                            macroKernelRows(block, s, kc, mc, nc, alpha, overwrite, a, aOff + ic * aRs + pc, aRs,
+                                    s.b, -1, nr, c, cOff + ic * ldc + jc, ldc);
+                        }
                     } else {
                         packA(s.a, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, mr, s.gatherA);
                         macroKernel(block, s, kc, mc, nc, alpha, overwrite, c, cOff + ic * ldc + jc, ldc);
@@ -324,21 +333,44 @@ public final class Gemm {
         return aCs == 1 && n <= 256 && (block != Block.NARROW || aRs % 256 != 0);
     }
 
-    /** As {@link #macroKernel}, with A read in place: row i of the block starts at {@code a[a0 + i·lda]}. */
+    /**
+     * Whether to read a row-major B in place instead of packing it, with A read in place too: for a product of
+     * whole 64-column panels at most 256 wide, whose B (at most 256 × {@link #DIRECT_KC}) stays in L2 while the row blocks of A
+     * pass over it. Packing would cost as much as the arithmetic there: a batch of such products (a contracted
+     * generator head, x·G_c for 256 blocks G_c of 784 × 128) streams every block from memory once.
+     */
+    static boolean directB(Block block, int n, int bCs) {
+        return DIRECT_B && block == Block.WIDER && bCs == 1 && n <= 256 && n % NR_WIDER == 0;
+    }
+
+    static final boolean DIRECT_B = Boolean.parseBoolean(System.getProperty("hyperc.gemm.directb", "true"));
+
+    /**
+     * K per pass when A and B are both read in place: B's slab (at most 1,024 × 256 floats) stays in L2, and C is
+     * loaded and stored once per pass. x·G_c (64 × 784 × 128, 256 blocks; Fwd microbenchmark on an AMD EPYC Zen 5,
+     * 2 threads, alternating runs): K in passes of 512, 259–273 GFLOP/s; in one pass, 285–292.
+     */
+    static final int DIRECT_KC = 1024;
+
+    /**
+     * As {@link #macroKernel}, with A read in place: row i of the block starts at {@code a[a0 + i·lda]}. B is the
+     * packed slab ({@code b0 < 0}: panel jr at {@code jr·kc}, rows {@code nr} apart) or, for {@link #directB}, read in
+     * place: row p of the block at {@code b[b0 + p·ldb]}.
+     */
     private static void macroKernelRows(Block block, Scratch s, int kc, int mc, int nc, float alpha, boolean overwrite,
-                                        float[] a, int a0, int lda, float[] c, int co, int ldc) {
+                                        float[] a, int a0, int lda, float[] b, int b0, int ldb, float[] c, int co, int ldc) {
         int mr = block.mr, nr = block.nr;
         int[] base = s.rows;
         for (int ir = 0; ir < mc; ir += mr) {
             int h = Math.min(mr, mc - ir);
             for (int r = 0; r < mr; r++) base[r] = a0 + (ir + Math.min(r, h - 1)) * lda;
             for (int jr = 0; jr < nc; jr += nr) {
-                int w = Math.min(nr, nc - jr), bo = jr * kc, cij = co + ir * ldc + jr;
+                int w = Math.min(nr, nc - jr), bo = b0 < 0 ? jr * kc : b0 + jr, cij = co + ir * ldc + jr;
                 if (h == mr && w == nr) {
-                    microRows(block, kc, a, base, s.b, bo, c, cij, ldc, alpha, overwrite);
+                    microRows(block, kc, a, base, b, bo, ldb, c, cij, ldc, alpha, overwrite);
                 } else {
                     float[] t = s.tile;
-                    microRows(block, kc, a, base, s.b, bo, t, 0, nr, 1f, true);
+                    microRows(block, kc, a, base, b, bo, ldb, t, 0, nr, 1f, true);
                     addTile(t, nr, h, w, alpha, overwrite, c, cij, ldc);
                 }
             }
@@ -362,12 +394,13 @@ public final class Gemm {
         }
     }
 
-    private static void microRows(Block block, int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha,
-                                  boolean overwrite) {
+    /** {@code ldb}: B's row stride, the register block's width when B is packed (only WIDER reads B in place). */
+    private static void microRows(Block block, int kc, float[] a, int[] base, float[] bp, int bo, int ldb, float[] c, int co, int ldc,
+                                  float alpha, boolean overwrite) {
         switch (block) {
             case NARROW -> GemmMicroKernel.narrowRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
             case WIDE -> GemmMicroKernel.wideRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
-            case WIDER -> GemmMicroKernel.widerRows(kc, a, base, bp, bo, c, co, ldc, alpha, overwrite);
+            case WIDER -> GemmMicroKernel.widerRows(kc, a, base, bp, bo, ldb, c, co, ldc, alpha, overwrite);
         }
     }
 

@@ -502,8 +502,12 @@ final class GemmMicroKernel {
         }
     }
 
-    /** As {@link #wider}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}. */
-    static void widerRows(int kc, float[] a, int[] base, float[] bp, int bo, float[] c, int co, int ldc, float alpha, boolean overwrite) {
+    /**
+     * As {@link #wider}, but A is read in place, row-major: element (r, p) is {@code a[base[r] + p]}; and row p of
+     * B's panel is at {@code bp[bo + p·ldb]}: {@code ldb} is {@link #NR_WIDER} for a packed panel, or B's own row
+     * stride when B is read in place ({@link Gemm#directB}).
+     */
+    static void widerRows(int kc, float[] a, int[] base, float[] bp, int bo, int ldb, float[] c, int co, int ldc, float alpha, boolean overwrite) {
         int r0 = base[0], r1 = base[1], r2 = base[2], r3 = base[3], r4 = base[4], r5 = base[5];
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
@@ -512,7 +516,7 @@ final class GemmMicroKernel {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR_WIDER;
+            int bi = bo + p * ldb;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * VL);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * VL);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * VL);

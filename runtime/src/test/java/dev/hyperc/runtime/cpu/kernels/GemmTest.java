@@ -316,6 +316,29 @@ class GemmTest {
     }
 
     /**
+     * B read in place (row-major, whole 64-column panels, A read in place too) against the same B stored
+     * column-major, which is packed, and against the f64 reference. Up to K = KC both run the same FMA chain, so
+     * they agree bit for bit; beyond it the packed product adds its K passes' partial sums, while B read in place
+     * takes K in one pass.
+     */
+    @Test
+    void bReadInPlaceAgreesWithPackedBBitForBit() {
+        for (int[] s : new int[][] {{13, 128, 300}, {64, 64, 512}, {7, 256, 33}, {66, 192, 515}, {64, 128, 784}, {5, 64, 1100}}) {
+            int m = s[0], n = s[1], k = s[2];
+            View a = View.random(m, k, false, m + 5L), b = View.random(k, n, false, n + 6L);
+            float[] bt = new float[k * n];
+            for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[j * k + p] = b.data()[b.off() + p * b.rs() + j];
+            float[] direct = new float[m * n], packed = new float[m * n];
+            Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), 1, b.data(), b.off(), b.rs(), 1, false, direct, 0, n);
+            Gemm.gemm(par2, m, n, k, 1f, a.data(), a.off(), a.rs(), 1, bt, 0, 1, k, false, packed, 0, n);
+            String what = m + "×" + n + "×" + k;
+            assertClose(what, reference(m, n, k, 1f, a, b, null), direct, TOL);
+            assertClose(what + " packed", reference(m, n, k, 1f, a, b, null), packed, TOL);
+            if (k <= Gemm.KC) org.junit.jupiter.api.Assertions.assertArrayEquals(packed, direct, what);
+        }
+    }
+
+    /**
      * A contracted weight gradient: dG_c = xᵀ · dP_c for every c, x shared (and transposed), dP_c the transposed
      * view of [B, C, J], each dG_c written into the rows of a wider matrix. The shared A is laid out row-major once;
      * the products must equal the plain per-product GEMM bit for bit, and leave the gaps between C's rows alone.
